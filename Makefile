@@ -1,0 +1,66 @@
+# Two commands do everything: `make run` (the course) and `make test` (the whole suite).
+# Each creates .venv on first use and re-installs when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# nbgrader calls `alembic`, and papermill/nbclient start kernels by name: both need the venv first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+OUT ?= out
+
+.PHONY: run test lab lint format bench exercises samples clean venv venv-test browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test,spark]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@ $(VENV)/.installed-run
+
+venv: $(VENV)/.installed-run
+venv-test: $(VENV)/.installed-test
+
+run: venv
+	$(BIN)/loyalty run --out $(OUT)/course
+
+test: venv-test browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Browser tests need Debian's Chromium; install it when apt is available (CI has apt).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "could not install chromium: browser tests will be skipped with a reason"; \
+	fi
+
+lab: venv
+	$(BIN)/jupyter lab notebooks
+
+lint: venv-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check loyalty_lib tests bench
+
+format: venv-test
+	$(BIN)/ruff format loyalty_lib tests bench
+	$(BIN)/ruff check --fix .
+
+samples: venv
+	$(BIN)/loyalty samples --out data/samples
+
+exercises: venv
+	$(BIN)/loyalty exercises
+
+bench: venv-test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

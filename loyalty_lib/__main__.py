@@ -1,0 +1,3 @@
+from loyalty_lib.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""Shared behaviour of result objects: a sentence for ``print``, a table in a notebook, a dict for JSON.
+
+Every analytic function that returns a single answer returns a frozen dataclass that inherits from
+:class:`Result`. Subclasses only implement ``__str__`` (the sentence); the HTML table and the
+JSON-ready dict are derived from the dataclass fields so they can never drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy / pandas scalars and containers to JSON-ready Python values."""
+    if isinstance(value, Result):
+        return value.to_dict()
+    if isinstance(value, pd.DataFrame):
+        return value.to_dict(orient="records")
+    if isinstance(value, pd.Series):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    return value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, pd.DataFrame):
+        return f"table {value.shape[0]}×{value.shape[1]}"
+    return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """Base class: subclasses are frozen dataclasses and override ``__str__``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Field name → plain Python value (what reports write to ``summary.json``)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per field: ``field``, ``value`` (for display and export)."""
+        return pd.DataFrame(
+            {"field": [f.name for f in dataclasses.fields(self)],
+             "value": [getattr(self, f.name) for f in dataclasses.fields(self)]}
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(f.name)}</th>"
+            f"<td style='text-align:right'>{html.escape(_fmt(getattr(self, f.name)))}</td></tr>"
+            for f in dataclasses.fields(self)
+        )
+        caption = html.escape(str(self))
+        return f"<table><caption style='caption-side:top;text-align:left'>{caption}</caption>{rows}</table>"
+
+    def __repr__(self) -> str:  # a sentence also in the REPL / notebook text output
+        return str(self)

@@ -1,0 +1,160 @@
+"""The ``loyalty`` command: a thin click group over library functions.
+
+Heavy imports (pandas, papermill, nbgrader, pyspark) happen inside the command bodies so that
+``loyalty --help`` answers instantly, the way papermill's and jupyter-book's CLIs do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+KINDS = ["transactions", "survey", "exit-survey", "campaign", "customers"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="loyalty-workbook")
+def main() -> None:
+    """Loyalty Workbook: course, consulting report and grading on customer-loyalty data."""
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("data/samples"),
+              show_default=True, help="Folder to write the sample files into.")
+@click.option("--customers", "n_customers", type=int, default=None,
+              help="Number of customers (default: the shipped samples' size).")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the shipped samples' seed).")
+@click.option("--client-export", is_flag=True,
+              help="Write a Russian-format client export (cp1251, ';', decimal comma, bad rows).")
+def samples(out_dir: Path, n_customers: int | None, seed: int | None, client_export: bool) -> None:
+    """Generate the seeded sample retailer (transactions, NPS survey, exit survey, campaign)."""
+    from loyalty_lib import samples as samples_mod
+
+    kwargs = {k: v for k, v in {"n_customers": n_customers, "seed": seed}.items() if v is not None}
+    writer = samples_mod.write_client_export if client_export else samples_mod.write_samples
+    paths = writer(out_dir, **kwargs)
+    for path in paths.values():
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(KINDS), required=True, help="What the file holds.")
+@click.option("--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="YAML mapping of canonical column → client header.")
+@click.option("--quarantine", type=click.Path(path_type=Path), default=None,
+              help="Write rejected rows (line, column, value, reason) to this CSV.")
+def validate(file: Path, kind: str, mapping_file: Path | None, quarantine: Path | None) -> None:
+    """Load FILE through the data layer and print its data report (exit 1 on a file-level error)."""
+    from loyalty_lib import data
+
+    try:
+        result = data.load(file, kind=kind.replace("-", "_"),
+                           columns=data.read_mapping(mapping_file, kind.replace("-", "_")) if mapping_file else None,
+                           quarantine=quarantine)
+    except data.LoyaltyDataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(result))
+    click.echo(result.report.to_string(index=False) if len(result.report) else "no rejected rows")
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("data/samples"), show_default=True, help="Folder with the course data.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/course"), show_default=True, help="Where executed notebooks go.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Notebooks executed at once.")
+def run(data_dir: Path, out_dir: Path, workers: int) -> None:
+    """Execute every lesson notebook with papermill into OUT (generates the samples if absent)."""
+    from loyalty_lib import pipeline
+
+    executed = pipeline.run_course(data_dir=data_dir, out_dir=out_dir, workers=workers)
+    click.echo(f"executed {len(executed)} notebooks into {out_dir}/")
+    for path in executed:
+        click.echo(f"  {path}")
+
+
+@main.command()
+@click.option("--client", required=True, help="Client name shown on the report.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--transactions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--customers", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A precomputed per-customer summary instead of (or with) transactions.")
+@click.option("--survey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--exit-survey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--campaign", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--industry", default="retail", show_default=True)
+@click.option("--currency", default="RUB", show_default=True)
+@click.option("--observation-end", default=None, help="YYYY-MM-DD (default: last transaction date).")
+@click.option("--force", is_flag=True, help="Overwrite an existing report folder.")
+def report(client: str, out_dir: Path, transactions: Path | None, customers: Path | None,
+           survey: Path | None, exit_survey: Path | None, campaign: Path | None,
+           mapping_file: Path | None, industry: str, currency: str,
+           observation_end: str | None, force: bool) -> None:
+    """Run a client's files through the analysis and write a code-free HTML report."""
+    from loyalty_lib import pipeline
+
+    if transactions is None and customers is None:
+        raise click.UsageError("give --transactions or --customers (or both)")
+    try:
+        outcome = pipeline.build_report(
+            client=client, out_dir=out_dir, transactions=transactions, customers=customers,
+            survey=survey, exit_survey=exit_survey, campaign=campaign, mapping_file=mapping_file,
+            industry=industry, currency=currency, observation_end=observation_end, force=force,
+            echo=click.echo,
+        )
+    except pipeline.ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(outcome))
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if exercises/ is out of sync with solutions/.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Project root holding solutions/ and exercises/.")
+def exercises(check: bool, root: Path) -> None:
+    """Generate the trainee notebooks in exercises/ from solutions/ (nbgrader's release step)."""
+    from loyalty_lib import grading
+
+    if check:
+        problems = grading.check_exercises(root)
+        if problems:
+            raise click.ClickException("exercises/ is out of sync with solutions/:\n  " + "\n  ".join(problems)
+                                       + "\nrun `loyalty exercises` to regenerate")
+        click.echo("exercises/ is in sync with solutions/")
+        return
+    for path in grading.generate_exercises(root):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Project root holding solutions/.")
+@click.option("--timeout", type=int, default=60, show_default=True, help="Seconds per cell.")
+def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
+    """Autograde SUBMISSIONS/<trainee>/<assignment>/<notebook>.ipynb with hidden tests."""
+    from loyalty_lib import grading
+
+    outcome = grading.grade(submissions, out_dir, root=root, timeout=timeout, echo=click.echo)
+    click.echo(str(outcome))
+
+
+@main.command("summary-sql")
+@click.option("--dialect", type=click.Choice(["spark", "duckdb", "postgres", "clickhouse", "bigquery"]),
+              required=True)
+@click.option("--table", default="transactions", show_default=True)
+@click.option("--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--observation-end", default=None, help="YYYY-MM-DD (default: the table's last date).")
+@click.option("--freq", type=click.Choice(["D", "W", "M"]), default="D", show_default=True)
+def summary_sql(dialect: str, table: str, mapping_file: Path | None, observation_end: str | None,
+                freq: str) -> None:
+    """Print the per-customer summary query for a client's warehouse."""
+    from loyalty_lib import data, summary_sql as sql_mod
+
+    columns = data.read_mapping(mapping_file, "transactions") if mapping_file else None
+    click.echo(sql_mod.summary_sql(dialect=dialect, table=table, columns=columns,
+                                   observation_end=observation_end, freq=freq))
