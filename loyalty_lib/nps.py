@@ -1,0 +1,725 @@
+"""Net Promoter Score: the score, its confidence interval, wave comparison, interpretation, themes.
+
+Conventions (seed-digest ids in brackets):
+
+* The survey asks :data:`SURVEY_QUESTION` on a 0–10 scale [N1]. Scores 0–6 are *detractors*,
+  7–8 *passives*, 9–10 *promoters* [N2].
+* NPS = share of promoters − share of detractors, reported in points from −100 to +100 [N3].
+* Uncertainty: each respondent contributes X = +1 (promoter), 0 (passive) or −1 (detractor), so
+  NPS/100 is the mean of X. With p_P, p_D the shares of promoters and detractors,
+  Var(X) = p_P + p_D − (p_P − p_D)² (the "trinomial" variance, e.g. Rocks 2016), and
+  SE(NPS) = 100·√(Var(X)/n). The 95 % interval is the normal approximation NPS ± 1.96·SE, clipped
+  to [−100, 100]. With small n or all answers in one group (Var = 0) the interval is too narrow;
+  collect more answers rather than trusting it.
+* Everyone below 10 gets the follow-up question :data:`FOLLOW_UP_QUESTION` [N4]; the comments are
+  tagged into themes with keyword stems (:data:`THEMES`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from loyalty_lib._result import Result
+
+__all__ = [
+    "BANDS",
+    "BENCHMARK_SOURCE",
+    "FOLLOW_UP_QUESTION",
+    "GROUPS",
+    "INDUSTRY_BENCHMARKS",
+    "SURVEY_QUESTION",
+    "THEMES",
+    "THEME_PRIORITY",
+    "NPSDifference",
+    "NPSInterpretation",
+    "NPSResult",
+    "bands_table",
+    "benchmarks_table",
+    "compare",
+    "interpret",
+    "margin_of_error",
+    "nps",
+    "nps_by",
+    "nps_from_counts",
+    "nps_group",
+    "nps_trend",
+    "sample_size",
+    "tag_comments",
+    "theme_shares",
+]
+
+# --- survey wording (our own English wording of the questions in the sources) ----------------
+
+SURVEY_QUESTION = (
+    "On a scale from 0 to 10, how likely are you to recommend us to a friend or colleague? "
+    "(0 = not at all likely, 10 = I would definitely recommend you)"
+)
+"""The NPS question [N1]."""
+
+FOLLOW_UP_QUESTION = "What should we change so that next time you would give us a 10?"
+"""Asked of everyone who answered below 10 [N4]; the answers point to concrete improvements."""
+
+GROUPS: dict[str, tuple[int, ...]] = {
+    "detractor": tuple(range(0, 7)),
+    "passive": (7, 8),
+    "promoter": (9, 10),
+}
+"""Score → group mapping [N2]."""
+
+
+# --- result objects ----------------------------------------------------------------------------
+
+
+def _pct_label(confidence: float) -> str:
+    return f"{100 * confidence:g}%"
+
+
+@dataclass(frozen=True)
+class NPSResult(Result):
+    """NPS in points (−100..100) with a normal-approximation confidence interval.
+
+    ``se`` is the standard error in points; shares are 0..1; counts are respondents.
+    """
+
+    score: float
+    ci_low: float
+    ci_high: float
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    share_promoters: float
+    share_passives: float
+    share_detractors: float
+    se: float
+    confidence: float = 0.95
+
+    def __str__(self) -> str:
+        return (
+            f"NPS {self.score:+.1f} ({_pct_label(self.confidence)} CI {self.ci_low:+.1f} to "
+            f"{self.ci_high:+.1f}, n={self.n}: {100 * self.share_promoters:.0f}% promoters, "
+            f"{100 * self.share_passives:.0f}% passives, "
+            f"{100 * self.share_detractors:.0f}% detractors)"
+        )
+
+
+@dataclass(frozen=True)
+class NPSDifference(Result):
+    """Change in NPS between two independent samples, in points (after − before)."""
+
+    before: float
+    after: float
+    diff: float
+    se: float
+    ci_low: float
+    ci_high: float
+    z: float
+    p_value: float
+    significant: bool
+    n_before: int
+    n_after: int
+    confidence: float = 0.95
+
+    def __str__(self) -> str:
+        p = "p<0.001" if self.p_value < 0.001 else f"p={self.p_value:.2g}"
+        alpha = _pct_label(1 - self.confidence)
+        verdict = "significant" if self.significant else "not significant"
+        return (
+            f"NPS changed by {self.diff:+.1f} points ({_pct_label(self.confidence)} CI "
+            f"{self.ci_low:+.1f} to {self.ci_high:+.1f}, {p}): {verdict} at {alpha}"
+        )
+
+
+@dataclass(frozen=True)
+class NPSInterpretation(Result):
+    """Band and industry comparison for one NPS value (points)."""
+
+    score: float
+    band: str
+    band_meaning: str
+    industry: str | None
+    benchmark: float | None
+    gap: float | None
+    sentence: str
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def _as_scores(scores: Any, name: str = "scores") -> np.ndarray:
+    """Validate 0–10 integer scores; return them as an int64 array.
+
+    Raises ValueError naming the first bad value and its position (and index label for a Series).
+    """
+    if isinstance(scores, str | bytes) or np.isscalar(scores) or scores is None:
+        raise TypeError(f"{name} must be a Series or array-like of 0–10 scores, got {scores!r}")
+    if isinstance(scores, pd.Series):
+        series = scores
+    elif isinstance(scores, np.ndarray):
+        if scores.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {scores.shape}")
+        series = pd.Series(scores)
+    else:
+        series = pd.Series(list(scores))
+    if series.empty:
+        raise ValueError(f"{name} is empty: need at least one 0–10 score")
+    if pd.api.types.is_bool_dtype(series.dtype):
+        raise TypeError(f"{name} are booleans; expected integer scores 0–10")
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(values) | (values < 0) | (values > 10) | (values != np.round(values))
+    else:
+        # Strings or mixed objects: check element by element so "7" is rejected, not coerced.
+        raw = series.to_numpy(dtype=object)
+        values = np.full(len(raw), np.nan)
+        bad = np.ones(len(raw), dtype=bool)
+        for i, v in enumerate(raw):
+            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+                v, bool | np.bool_
+            ):
+                fv = float(v)
+                values[i] = fv
+                bad[i] = not (math.isfinite(fv) and 0 <= fv <= 10 and fv == round(fv))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        value = series.iloc[pos]
+        value = value.item() if isinstance(value, np.generic) else value
+        where = f"position {pos}"
+        if isinstance(scores, pd.Series):
+            where += f" (index {series.index[pos]!r})"
+        raise ValueError(
+            f"{name}: bad value {value!r} at {where}; expected an integer score from 0 to 10 "
+            f"({int(bad.sum())} bad value(s) in total)"
+        )
+    return values.astype(np.int64)
+
+
+def _check_count(value: Any, name: str) -> int:
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | np.integer | float | np.floating
+    ):
+        raise TypeError(f"{name} must be a whole number of respondents, got {value!r}")
+    if not math.isfinite(float(value)) or float(value) < 0 or float(value) != round(float(value)):
+        raise ValueError(f"{name} must be a whole number ≥ 0, got {value!r}")
+    return int(value)
+
+
+def _z(confidence: float) -> float:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def _trinomial_var(p_promoters: float, p_detractors: float) -> float:
+    """Var(X) for X ∈ {+1, 0, −1}: p_P + p_D − (p_P − p_D)²."""
+    return p_promoters + p_detractors - (p_promoters - p_detractors) ** 2
+
+
+# --- the score -----------------------------------------------------------------------------------
+
+
+def nps_from_counts(
+    promoters: int, passives: int, detractors: int, *, confidence: float = 0.95
+) -> NPSResult:
+    """NPS from group counts, with SE = 100·√((p_P + p_D − (p_P − p_D)²)/n) and a normal CI."""
+    p_n = _check_count(promoters, "promoters")
+    pa_n = _check_count(passives, "passives")
+    d_n = _check_count(detractors, "detractors")
+    n = p_n + pa_n + d_n
+    if n == 0:
+        raise ValueError("no respondents: promoters + passives + detractors must be > 0")
+    z = _z(confidence)
+    p_p, p_pa, p_d = p_n / n, pa_n / n, d_n / n
+    score = 100 * (p_p - p_d)
+    # max(…, 0) guards against −1e-17 from rounding when everyone is in one group.
+    se = 100 * math.sqrt(max(_trinomial_var(p_p, p_d), 0.0) / n)
+    return NPSResult(
+        score=score,
+        ci_low=max(-100.0, score - z * se),
+        ci_high=min(100.0, score + z * se),
+        n=n,
+        promoters=p_n,
+        passives=pa_n,
+        detractors=d_n,
+        share_promoters=p_p,
+        share_passives=p_pa,
+        share_detractors=p_d,
+        se=se,
+        confidence=confidence,
+    )
+
+
+def _counts(values: np.ndarray) -> tuple[int, int, int]:
+    per_score = np.bincount(values, minlength=11)
+    return int(per_score[9:].sum()), int(per_score[7:9].sum()), int(per_score[:7].sum())
+
+
+def nps(scores: pd.Series | Sequence[int] | np.ndarray, *, confidence: float = 0.95) -> NPSResult:
+    """NPS (points, −100..100) of 0–10 scores with a normal-approximation CI (see module doc).
+
+    Scores must be whole numbers 0..10: 11, −1, 7.5, NaN or strings raise ValueError naming the
+    value and its position; empty input raises ValueError.
+    """
+    promoters, passives, detractors = _counts(_as_scores(scores))
+    return nps_from_counts(promoters, passives, detractors, confidence=confidence)
+
+
+def nps_group(scores: pd.Series | Sequence[int] | np.ndarray) -> pd.Series:
+    """ "promoter" (9–10), "passive" (7–8) or "detractor" (0–6) for each score; keeps a Series' index."""
+    values = _as_scores(scores)
+    labels = np.select([values >= 9, values >= 7], ["promoter", "passive"], default="detractor")
+    index = scores.index if isinstance(scores, pd.Series) else None
+    return pd.Series(labels, index=index, name="group", dtype="str")
+
+
+_ROW_FIELDS = (
+    "score",
+    "ci_low",
+    "ci_high",
+    "n",
+    "promoters",
+    "passives",
+    "detractors",
+    "share_promoters",
+    "share_passives",
+    "share_detractors",
+    "se",
+)
+
+
+def _as_datetime(survey: pd.DataFrame, date_col: str) -> pd.Series:
+    if date_col not in survey.columns:
+        raise ValueError(f"survey has no {date_col!r} column (needed to derive waves)")
+    dates = survey[date_col]
+    if not pd.api.types.is_datetime64_any_dtype(dates.dtype):
+        try:
+            dates = pd.to_datetime(dates)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"column {date_col!r} must hold dates: {exc}") from exc
+    if dates.isna().any():
+        pos = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise ValueError(f"column {date_col!r} has a missing date at position {pos}")
+    return dates
+
+
+def _waves(survey: pd.DataFrame, freq: str, date_col: str = "date") -> pd.Series:
+    """Wave label per row: "2025-03" for freq="M", "2025Q1" for "Q", "2025-03-03/2025-03-09" for "W"."""
+    if freq not in {"M", "Q", "W"}:
+        raise ValueError(
+            f"freq must be 'M' (monthly), 'Q' (quarterly) or 'W' (weekly), got {freq!r}"
+        )
+    return _as_datetime(survey, date_col).dt.to_period(freq).astype(str).rename("wave")
+
+
+def nps_by(
+    survey: pd.DataFrame, by: str | list[str], *, score_col: str = "score", confidence: float = 0.95
+) -> pd.DataFrame:
+    """One row per group: the ``by`` columns, score, ci_low, ci_high, n, counts, shares, se.
+
+    ``by="wave"`` (or a list containing it) uses the ``wave`` column if present, otherwise monthly
+    waves derived from ``date`` ("2025-03") [N8].
+    """
+    if not isinstance(survey, pd.DataFrame):
+        raise TypeError(f"survey must be a DataFrame, got {type(survey).__name__}")
+    keys = [by] if isinstance(by, str) else list(by)
+    if not keys:
+        raise ValueError("by must name at least one column")
+    if score_col not in survey.columns:
+        raise ValueError(f"survey has no {score_col!r} column; columns are {list(survey.columns)}")
+    frame = survey
+    if "wave" in keys and "wave" not in survey.columns:
+        frame = survey.assign(wave=_waves(survey, "M"))
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        raise ValueError(f"survey has no column(s) {missing}; columns are {list(survey.columns)}")
+    values = _as_scores(frame[score_col], name=f"column {score_col!r}")
+    rows = []
+    for key, positions in frame.groupby(keys, sort=True, dropna=False).indices.items():
+        result = nps_from_counts(*_counts(values[positions]), confidence=confidence)
+        key_tuple = key if isinstance(key, tuple) else (key,)
+        rows.append(
+            dict(zip(keys, key_tuple, strict=True)) | {f: getattr(result, f) for f in _ROW_FIELDS}
+        )
+    return pd.DataFrame(rows, columns=[*keys, *_ROW_FIELDS])
+
+
+# --- comparing two samples --------------------------------------------------------------------
+
+
+def _as_result(x: Any, name: str) -> NPSResult:
+    if isinstance(x, NPSResult):
+        return x
+    if x is None:
+        raise TypeError(f"{name} must be 0–10 scores or an NPSResult, got None")
+    return nps(x)
+
+
+def compare(
+    before: NPSResult | pd.Series | Sequence[int] | np.ndarray,
+    after: NPSResult | pd.Series | Sequence[int] | np.ndarray,
+    *,
+    confidence: float = 0.95,
+) -> NPSDifference:
+    """Difference after − before (points) for two *independent* samples, with a two-sided z-test.
+
+    SE = √(SE_before² + SE_after²); CI = diff ± z·SE; p = 2·(1 − Φ(|diff|/SE)). Each argument is
+    either raw 0–10 scores or an :class:`NPSResult`. Not for the same respondents asked twice.
+    """
+    b = _as_result(before, "before")
+    a = _as_result(after, "after")
+    z_crit = _z(confidence)
+    diff = a.score - b.score
+    se = math.hypot(a.se, b.se)
+    if se > 0:
+        z = diff / se
+        p = float(2 * stats.norm.sf(abs(z)))
+    else:  # both samples have zero variance: the difference is exact
+        z = math.copysign(math.inf, diff) if diff else 0.0
+        p = 0.0 if diff else 1.0
+    return NPSDifference(
+        before=b.score,
+        after=a.score,
+        diff=diff,
+        se=se,
+        ci_low=diff - z_crit * se,
+        ci_high=diff + z_crit * se,
+        z=z,
+        p_value=p,
+        significant=bool(p < 1 - confidence),
+        n_before=b.n,
+        n_after=a.n,
+        confidence=confidence,
+    )
+
+
+def nps_trend(
+    survey: pd.DataFrame, *, freq: str = "M", score_col: str = "score", date_col: str = "date"
+) -> pd.DataFrame:
+    """NPS per wave (monthly by default [N8]) and the change versus the previous wave.
+
+    Columns: wave (period string), score, ci_low, ci_high, n, promoters, passives, detractors,
+    change (points vs the previous wave present; NaN for the first), change_p_value (two-sided
+    z-test, :func:`compare`), change_significant. Waves with no responses are absent.
+    """
+    if not isinstance(survey, pd.DataFrame):
+        raise TypeError(f"survey must be a DataFrame, got {type(survey).__name__}")
+    if score_col not in survey.columns:
+        raise ValueError(f"survey has no {score_col!r} column; columns are {list(survey.columns)}")
+    frame = pd.DataFrame({"wave": _waves(survey, freq, date_col), "score": survey[score_col]})
+    table = nps_by(frame, "wave", score_col="score")
+    # Sort by period, not by string (weekly labels sort correctly as strings too, but be explicit).
+    order = pd.PeriodIndex(table["wave"].str.split("/").str[0], freq=freq).argsort()
+    table = table.iloc[order].reset_index(drop=True)
+    changes, p_values, signif = [np.nan], [np.nan], [pd.NA]
+    for prev, cur in zip(table.index[:-1], table.index[1:], strict=True):
+        d = compare(
+            nps_from_counts(*table.loc[prev, ["promoters", "passives", "detractors"]]),
+            nps_from_counts(*table.loc[cur, ["promoters", "passives", "detractors"]]),
+        )
+        changes.append(d.diff)
+        p_values.append(d.p_value)
+        signif.append(d.significant)
+    out = table[["wave", "score", "ci_low", "ci_high", "n", "promoters", "passives", "detractors"]]
+    return out.assign(
+        change=changes[: len(out)],
+        change_p_value=p_values[: len(out)],
+        change_significant=pd.array(signif[: len(out)], dtype="boolean"),
+    )
+
+
+# --- interpretation ------------------------------------------------------------------------------
+
+BANDS: tuple[dict[str, Any], ...] = (
+    {
+        "band": "negative",
+        "upper": 0.0,
+        "upper_inclusive": False,
+        "rule": "NPS < 0",
+        "meaning": "more detractors than promoters",
+    },
+    {
+        "band": "low",
+        "upper": 10.0,
+        "upper_inclusive": True,
+        "rule": "0 ≤ NPS ≤ 10",
+        "meaning": "little chance of holding out against strong competition",
+    },
+    {
+        "band": "moderate",
+        "upper": 50.0,
+        "upper_inclusive": False,
+        "rule": "10 < NPS < 50",
+        "meaning": "growing and able to compete, but not the leader of the industry",
+    },
+    {
+        "band": "market leader",
+        "upper": 80.0,
+        "upper_inclusive": True,
+        "rule": "50 ≤ NPS ≤ 80",
+        "meaning": "sets the standard in its industry; customers come back again and again",
+    },
+    {
+        "band": "exceptional",
+        "upper": 100.0,
+        "upper_inclusive": True,
+        "rule": "NPS > 80",
+        "meaning": "above the range the source gives for market leaders",
+    },
+)
+"""Interpretation bands [N6], checked in order: a score belongs to the first band whose upper
+bound it does not exceed. The source names three bands — low (up to 10), moderate (around 45) and
+market leaders (50–80). We fill the gaps explicitly: below 0 is "negative" (the source's "low"
+covers it too), everything between 10 and 50 is "moderate", and above 80 is "exceptional"."""
+
+INDUSTRY_BENCHMARKS: dict[str, dict[str, Any]] = {
+    "clinic": {"industry": "private clinics", "nps": 20.0, "note": "20 is already enough"},
+    "banking": {"industry": "banking", "nps": 25.0, "note": "25 is sufficient"},
+    "telecom": {"industry": "telecom and communications", "nps": 25.0, "note": "25 is sufficient"},
+    "insurance": {"industry": "insurance", "nps": 35.0, "note": "35 is sufficient"},
+    "retail": {"industry": "shops and supermarkets", "nps": 50.0, "note": "50 is hard to exceed"},
+    "car_sales": {"industry": "car sales", "nps": 60.0, "note": "60 is a big success"},
+}
+"""Industry reference NPS values in points [N7]."""
+
+BENCHMARK_SOURCE = (
+    "Industry figures as stated in a Russian business article on NPS (seed 000, ids [N6]/[N7]); "
+    "rules of thumb for a good result in each industry, not survey-based statistics."
+)
+
+
+def bands_table() -> pd.DataFrame:
+    """:data:`BANDS` as a DataFrame (band, upper, upper_inclusive, rule, meaning)."""
+    return pd.DataFrame(list(BANDS))
+
+
+def benchmarks_table() -> pd.DataFrame:
+    """:data:`INDUSTRY_BENCHMARKS` as a DataFrame (key, industry, nps, note); source in attrs."""
+    table = pd.DataFrame.from_dict(INDUSTRY_BENCHMARKS, orient="index")
+    table = table.rename_axis("key").reset_index()
+    table.attrs["source"] = BENCHMARK_SOURCE
+    return table
+
+
+def _band(score: float) -> dict[str, Any]:
+    for band in BANDS:
+        if score < band["upper"] or (band["upper_inclusive"] and score == band["upper"]):
+            return band
+    return BANDS[-1]
+
+
+def interpret(score: float | NPSResult, industry: str | None = None) -> NPSInterpretation:
+    """Band [N6] and, if ``industry`` is given, the gap to its benchmark [N7] (points)."""
+    value = score.score if isinstance(score, NPSResult) else score
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"score must be a number of NPS points, got {value!r}")
+    value = float(value)
+    if not (math.isfinite(value) and -100 <= value <= 100):
+        raise ValueError(f"score must be between -100 and 100 points, got {value!r}")
+    band = _band(value)
+    sentence = f"NPS {value:+.1f} is in the {band['band']} band ({band['rule']}: {band['meaning']})"
+    benchmark = gap = None
+    if industry is not None:
+        if industry not in INDUSTRY_BENCHMARKS:
+            raise ValueError(
+                f"unknown industry {industry!r}; known: {', '.join(INDUSTRY_BENCHMARKS)}"
+            )
+        info = INDUSTRY_BENCHMARKS[industry]
+        benchmark = float(info["nps"])
+        gap = value - benchmark
+        side = "above" if gap > 0 else "below" if gap < 0 else "at"
+        sentence += (
+            f"; {abs(gap):.1f} points {side} the {info['industry']} benchmark of "
+            f"{benchmark:.0f} ({info['note']})"
+            if side != "at"
+            else f"; exactly at the {info['industry']} benchmark of {benchmark:.0f} ({info['note']})"
+        )
+    return NPSInterpretation(
+        score=value,
+        band=band["band"],
+        band_meaning=band["meaning"],
+        industry=industry,
+        benchmark=benchmark,
+        gap=gap,
+        sentence=sentence + ".",
+    )
+
+
+# --- planning a survey ------------------------------------------------------------------------
+
+
+def _check_shares(p_promoters: float, p_detractors: float) -> float:
+    for name, p in (("p_promoters", p_promoters), ("p_detractors", p_detractors)):
+        if not (isinstance(p, int | float | np.integer | np.floating) and 0 <= p <= 1):
+            raise ValueError(f"{name} must be a share between 0 and 1, got {p!r}")
+    if p_promoters + p_detractors > 1 + 1e-12:
+        raise ValueError(
+            f"p_promoters + p_detractors must be ≤ 1, got {p_promoters} + {p_detractors}"
+        )
+    return _trinomial_var(float(p_promoters), float(p_detractors))
+
+
+def margin_of_error(
+    n: int, p_promoters: float, p_detractors: float, *, confidence: float = 0.95
+) -> float:
+    """Half-width of the CI in NPS points: z·100·√((p_P + p_D − (p_P − p_D)²)/n)."""
+    n = _check_count(n, "n")
+    if n == 0:
+        raise ValueError("n must be at least 1")
+    return _z(confidence) * 100 * math.sqrt(_check_shares(p_promoters, p_detractors) / n)
+
+
+def sample_size(
+    margin: float,
+    *,
+    expected_shares: tuple[float, float] = (0.5, 0.5),
+    confidence: float = 0.95,
+) -> int:
+    """Smallest n whose CI half-width is ≤ ``margin`` NPS points.
+
+    ``expected_shares`` = (p_promoters, p_detractors). The default (0.5, 0.5) is the worst case:
+    Var(X) = 1, its maximum, so the answer is safe whatever the true shares. n = ⌈z²·Var/(margin/100)²⌉.
+    """
+    if not (isinstance(margin, int | float | np.integer | np.floating) and 0 < margin <= 200):
+        raise ValueError(f"margin must be a positive number of NPS points (≤ 200), got {margin!r}")
+    var = _check_shares(*expected_shares)
+    if var == 0:
+        return 1
+    exact = _z(confidence) ** 2 * var / (margin / 100) ** 2
+    # Subtract a hair so an exact integer is not pushed up by floating-point noise.
+    return max(1, math.ceil(exact - 1e-9))
+
+
+# --- comment themes ------------------------------------------------------------------------------
+
+THEMES: dict[str, tuple[str, ...]] = {
+    "price": (
+        "цен", "дорог", "дешев", "стоимост", "переплат", "скидк", "наценк",
+        "price", "pric", "expens", "cheap", "cost", "overpric", "discount",
+    ),
+    "quality": (
+        "качеств", "некачеств", "брак", "бракован", "слома", "сломан", "развалил", "порва",
+        "дефект", "испорч",
+        "quality", "broke", "defect", "fault", "flimsy", "damag",
+    ),
+    "delivery": (
+        "достав", "курьер", "привез", "опозда", "задерж", "самовывоз",
+        "посылк",
+        "deliver", "courier", "shipping", "shipment", "shipped", "late", "delay", "arriv",
+    ),
+    "staff": (
+        "персонал", "продав", "сотрудник", "консультант", "менеджер", "кассир", "хам", "груб",
+        "вежлив", "невежлив",
+        "staff", "employee", "seller", "salesperson", "cashier", "consultant", "manager", "rude",
+        "polite", "impolite", "friendly", "unfriendly",
+    ),
+    "service": (
+        "сервис", "обслуживан", "поддержк", "очеред", "касс", "ожидан", "ждать", "ждал",
+        "service", "support", "queue", "wait", "checkout", "help",
+    ),
+    "assortment": (
+        "ассортимент", "выбор", "наличи", "разнообраз",
+        "assortment", "range", "selection", "choice", "stock", "variety",
+    ),
+}  # fmt: skip
+"""Keyword stems per theme (lower case, "е" for "ё"), Russian and English [N4].
+
+A theme matches when a word of the comment *starts with* one of its stems, so "цен" finds
+"цены"/"ценник" but not "оценка", and "pric" finds "price"/"pricing". Stems are deliberately
+coarse (e.g. "late" also finds "latest"): read a sample of tagged comments before trusting the
+shares, and extend the dictionary with the client's own vocabulary."""
+
+THEME_PRIORITY: tuple[str, ...] = ("price", "quality", "delivery", "staff", "service", "assortment")
+"""Order used to pick the primary theme when a comment matches several. Specific themes come
+before broad ones: a comment about a rude cashier is "staff" even if it also says "service"."""
+
+_THEME_PATTERNS = {
+    theme: re.compile(r"\b(?:" + "|".join(map(re.escape, THEMES[theme])) + ")")
+    for theme in THEME_PRIORITY
+}
+
+
+def _normalise_text(comments: pd.Series) -> pd.Series:
+    text = comments.astype("string").fillna("")
+    return text.str.lower().str.replace("ё", "е", regex=False).str.strip()
+
+
+def tag_comments(comments: pd.Series | Iterable[str]) -> pd.DataFrame:
+    """One boolean column per theme (in :data:`THEME_PRIORITY` order) plus ``theme``.
+
+    ``theme`` is the first matched theme in priority order, "other" when none matches, and
+    "no comment" for missing or blank comments. Case and ё/е are ignored.
+    """
+    if isinstance(comments, str):
+        raise TypeError("comments must be a Series or list of strings, not a single string")
+    series = comments if isinstance(comments, pd.Series) else pd.Series(list(comments))
+    text = _normalise_text(series)
+    flags = pd.DataFrame(
+        {
+            theme: text.str.contains(pattern, regex=True).astype(bool)
+            for theme, pattern in _THEME_PATTERNS.items()
+        },
+        index=series.index,
+    )
+    primary = np.select(
+        [flags[t].to_numpy() for t in THEME_PRIORITY], list(THEME_PRIORITY), default="other"
+    )
+    primary = np.where(text.to_numpy(dtype=object) == "", "no comment", primary)
+    return flags.assign(theme=pd.Series(primary, index=series.index, dtype="str"))
+
+
+def theme_shares(
+    survey: pd.DataFrame,
+    groups: Sequence[str] = ("detractor", "passive"),
+    *,
+    score_col: str = "score",
+    comment_col: str = "comment",
+) -> pd.DataFrame:
+    """Share of each theme among the non-empty comments of respondents in ``groups``.
+
+    Columns: theme, n_primary, share_primary (primary theme, shares sum to 1), n_mentions,
+    share_mentions (a comment can mention several themes). Sorted by share_primary, largest first;
+    the number of comments is in ``attrs["n_comments"]``.
+    """
+    if isinstance(groups, str):
+        groups = (groups,)
+    unknown = set(groups) - set(GROUPS)
+    if unknown or not groups:
+        raise ValueError(f"groups must be some of {list(GROUPS)}, got {list(groups)}")
+    for col in (score_col, comment_col):
+        if col not in survey.columns:
+            raise ValueError(f"survey has no {col!r} column; columns are {list(survey.columns)}")
+    in_groups = nps_group(survey[score_col].reset_index(drop=True)).isin(groups).to_numpy()
+    tags = tag_comments(survey[comment_col].reset_index(drop=True))[in_groups]
+    tags = tags[tags["theme"] != "no comment"]
+    themes = [*THEME_PRIORITY, "other"]
+    n_comments = len(tags)
+    n_primary = tags["theme"].value_counts().reindex(themes, fill_value=0)
+    n_mentions = pd.Series(
+        [int(tags[t].sum()) for t in THEME_PRIORITY] + [int(n_primary["other"])], index=themes
+    )
+    denom = n_comments if n_comments else np.nan
+    table = pd.DataFrame(
+        {
+            "theme": themes,
+            "n_primary": n_primary.to_numpy(dtype=int),
+            "share_primary": n_primary.to_numpy(dtype=float) / denom,
+            "n_mentions": n_mentions.to_numpy(dtype=int),
+            "share_mentions": n_mentions.to_numpy(dtype=float) / denom,
+        }
+    )
+    table = table.sort_values(["share_primary", "n_mentions"], ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
+    table.attrs["n_comments"] = n_comments
+    table.attrs["groups"] = list(groups)
+    return table

@@ -1,0 +1,93 @@
+"""Loyalty-program plots: yearly cash flow, break-even curve, reported loyalty factors.
+
+Each helper takes the output of :mod:`loyalty_lib.program`, draws on ``ax`` (a new figure when
+None) and returns the Axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from loyalty_lib.program import ProgramEconomics
+
+__all__ = ["break_even", "factor_bars", "program_cashflow"]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def program_cashflow(economics: ProgramEconomics, *, ax: Axes | None = None) -> Axes:
+    """Bars in RUB/yr: incremental margin (+), reward cost (−), fixed costs (−), net benefit."""
+    if not isinstance(economics, ProgramEconomics):
+        raise TypeError(f"expected a ProgramEconomics, got {type(economics).__name__}")
+    if economics.n_scenarios != 1:
+        raise ValueError(
+            f"program_cashflow draws one scenario; got {economics.n_scenarios}. "
+            "Pick one row, or plot the scenarios table instead."
+        )
+    labels = ["incremental margin", "reward cost", "fixed costs", "net benefit"]
+    net = float(economics.net_benefit)
+    values = [
+        float(economics.incremental_margin),
+        -float(economics.reward_cost),
+        -float(economics.fixed_costs),
+        net,
+    ]
+    colors = ["#2ca02c", "#d62728", "#ff7f0e", "#1f77b4" if net >= 0 else "#7f0000"]
+    ax = _axes(ax)
+    ax.bar(labels, values, color=colors, edgecolor="black")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("RUB per year")
+    ax.set_title(f"Program cash flow: net {net:+,.0f} RUB/yr")
+    return ax
+
+
+def break_even(
+    uplifts: Sequence[float] | np.ndarray,
+    net_benefits: Sequence[float] | np.ndarray,
+    *,
+    ax: Axes | None = None,
+    break_even_at: float | None = None,
+) -> Axes:
+    """Net benefit (RUB/yr) against member uplift (%); optional vertical line at the break-even."""
+    u = np.asarray(uplifts, dtype=float)
+    v = np.asarray(net_benefits, dtype=float)
+    if u.shape != v.shape or u.ndim != 1 or len(u) == 0:
+        raise ValueError("uplifts and net_benefits must be 1-D arrays of the same, non-zero length")
+    ax = _axes(ax)
+    ax.plot(100 * u, v, marker=".", label="net benefit")
+    ax.axhline(0, color="black", linewidth=0.8)
+    if break_even_at is not None and np.isfinite(break_even_at):
+        ax.axvline(
+            100 * break_even_at,
+            linestyle="--",
+            color="grey",
+            label=f"break-even {100 * break_even_at:.1f}%",
+        )
+    ax.set_xlabel("Extra spend of members (member uplift, %)")
+    ax.set_ylabel("Net benefit (RUB per year)")
+    ax.set_title("Break-even member uplift")
+    ax.legend(loc="best")
+    return ax
+
+
+def factor_bars(factors: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of the reported influence (%) of each loyalty factor."""
+    missing = {"factor", "influence_pct"} - set(factors.columns)
+    if missing:
+        raise ValueError(f"factors table is missing column(s) {sorted(missing)}")
+    ordered = factors.sort_values("influence_pct")
+    ax = _axes(ax)
+    ax.barh(ordered["factor"].astype(str), ordered["influence_pct"], color="#9467bd")
+    ax.set_xlabel("Stated influence on loyalty (%)")
+    ax.set_ylabel("Factor")
+    ax.set_title("Factors of loyalty (reported figures, not measured)")
+    return ax

@@ -1,0 +1,682 @@
+"""Designing a loyalty program: the five-stage canvas, reference tables, and the economics simulator.
+
+Seed-digest ids in brackets. The canvas follows the five stages [P1]: one goal, one key factor,
+feasibility (benefits > costs and obligations the company can keep), tools [P2], and KPIs to
+evaluate it [E1]; plus the requirements that a program be understandable, open to all customers
+and legal [P5]. :func:`validate_canvas` lists every problem in plain words.
+
+The tables from the sources (:func:`program_models`, :func:`loyalty_factors`,
+:func:`method_effects`, ...) are *reported* figures from business articles, useful as scenario
+inputs, not laws.
+
+:func:`simulate_program` computes one year of a points program per scenario; see its docstring
+for the accounting assumptions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_lib._result import Result
+
+__all__ = [
+    "DISCOUNT_TOOLS",
+    "GOALS",
+    "KEY_FACTORS",
+    "KPIS",
+    "MIN_EFFECTIVE_DISCOUNT",
+    "STARTING_BUDGET_EUR",
+    "TOOLS",
+    "ProgramCanvas",
+    "ProgramEconomics",
+    "break_even_uplift",
+    "loyalty_factors",
+    "loyalty_methods",
+    "method_effects",
+    "program_models",
+    "program_tasks",
+    "roi",
+    "simulate_program",
+    "simulate_scenarios",
+    "validate_canvas",
+]
+
+# --- vocabularies --------------------------------------------------------------------------------
+
+GOALS: dict[str, str] = {
+    "attract": "attract new customers",
+    "retain": "retain current customers",
+    "prevent_losses": "prevent losing customers to competitors",
+}
+"""Stage 1 [P1]: the program has exactly one priority goal."""
+
+KEY_FACTORS: dict[str, str] = {
+    "special_treatment": "customers come back for special treatment",
+    "special_services": "customers come back for special services",
+    "price": "customers come back for the price",
+    "other": "another reason (describe it)",
+}
+"""Stage 2 [P1]: the one reason the main customers come back."""
+
+TOOLS: dict[str, str] = {
+    "fixed_discount": "a fixed discount for members",
+    "cumulative_discount": "a discount that grows with the total spent",
+    "premium_service": "premium service terms (priority, extended warranty, free delivery...)",
+    "prize_draws": "prize draws and contests",
+    "limited_access": "access to limited resources (early sales, closed collections, events)",
+    "profit_participation": "a share in the company's profit",
+    "club_community": "a club or community of customers",
+}
+"""Stage 4 tools [P2]."""
+
+DISCOUNT_TOOLS: frozenset[str] = frozenset({"fixed_discount", "cumulative_discount"})
+MIN_EFFECTIVE_DISCOUNT = 0.30
+"""Discounts change behaviour only when large: 30–50 % or more [P2]."""
+
+KPIS: dict[str, str] = {
+    "participants": "number of program participants",
+    "activity": "participants' activity (share who earn or redeem)",
+    "average_check": "average check (RUB)",
+    "repeat_purchases": "repeat purchases",
+    "program_costs": "program costs (RUB)",
+    "roi": "return on investment",
+    "retention": "retention in each segment",
+    "nps": "Net Promoter Score",
+}
+"""Stage 5 KPIs [E1], [E2]."""
+
+STARTING_BUDGET_EUR = 5_000
+"""Reported minimum budget for a basic program [P8]."""
+
+# --- the canvas ----------------------------------------------------------------------------------
+
+
+def _as_tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class ProgramCanvas(Result):
+    """The five design stages [P1] and the requirements [P5] of one loyalty program.
+
+    Money in RUB per year. ``discount_rate`` is a share (0.3 = 30 %). Every field has a default so
+    a notebook can fill the canvas stage by stage; :func:`validate_canvas` says what is missing.
+    """
+
+    goals: tuple[str, ...] = ()
+    key_factor: str | None = None
+    key_factor_description: str = ""
+    expected_benefits: float = 0.0
+    expected_costs: float = 0.0
+    obligations_feasible: bool = False
+    tools: tuple[str, ...] = ()
+    discount_rate: float | None = None
+    kpis: tuple[str, ...] = ()
+    understandable: bool = False
+    accessible_to_all: bool = False
+    legal: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept a single string or a list, store a tuple so the canvas stays hashable.
+        for name in ("goals", "tools", "kpis"):
+            object.__setattr__(self, name, _as_tuple(getattr(self, name)))
+
+    @property
+    def problems(self) -> list[str]:
+        """Same as :func:`validate_canvas`."""
+        return validate_canvas(self)
+
+    @property
+    def is_valid(self) -> bool:
+        """True when :func:`validate_canvas` finds no problem."""
+        return not validate_canvas(self)
+
+    def __str__(self) -> str:
+        problems = validate_canvas(self)
+        goal = ", ".join(self.goals) or "none"
+        status = "valid" if not problems else f"{len(problems)} problem(s)"
+        return (
+            f"Loyalty program canvas ({status}): goal {goal}; key factor {self.key_factor or 'none'}; "
+            f"benefits {self.expected_benefits:,.0f} RUB/yr vs costs {self.expected_costs:,.0f} "
+            f"RUB/yr; tools {', '.join(self.tools) or 'none'}; KPIs {', '.join(self.kpis) or 'none'}."
+        )
+
+
+def _fmt_list(items: Sequence[str]) -> str:
+    return ", ".join(items)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def validate_canvas(canvas: ProgramCanvas) -> list[str]:
+    """Every problem of the canvas in plain words, stage by stage; an empty list means valid."""
+    if not isinstance(canvas, ProgramCanvas):
+        raise TypeError(f"expected a ProgramCanvas, got {type(canvas).__name__}")
+    problems: list[str] = []
+
+    # Stage 1: exactly one goal [P1].
+    unknown = [g for g in canvas.goals if g not in GOALS]
+    problems += [
+        f"Stage 1 (goal): unknown goal {g!r}; choose one of {_fmt_list(GOALS)}." for g in unknown
+    ]
+    if not canvas.goals:
+        problems.append(f"Stage 1 (goal): no goal set; choose exactly one of {_fmt_list(GOALS)}.")
+    elif len(canvas.goals) > 1:
+        problems.append(
+            f"Stage 1 (goal): {len(canvas.goals)} goals set ({_fmt_list(canvas.goals)}); "
+            "a program needs exactly one priority goal."
+        )
+
+    # Stage 2: one key factor [P1].
+    if not canvas.key_factor:
+        problems.append(
+            "Stage 2 (key factor): no key factor; say why the main customers come back "
+            f"({_fmt_list(KEY_FACTORS)})."
+        )
+    elif canvas.key_factor not in KEY_FACTORS:
+        problems.append(
+            f"Stage 2 (key factor): unknown key factor {canvas.key_factor!r}; "
+            f"choose one of {_fmt_list(KEY_FACTORS)}."
+        )
+    elif canvas.key_factor == "other" and not canvas.key_factor_description.strip():
+        problems.append("Stage 2 (key factor): key factor 'other' needs a key_factor_description.")
+
+    # Stage 3: feasibility — benefits above costs and obligations the company can keep [P1].
+    benefits, costs = _number(canvas.expected_benefits), _number(canvas.expected_costs)
+    if benefits is None or benefits < 0:
+        problems.append(
+            f"Stage 3 (feasibility): expected_benefits must be a number ≥ 0 RUB/yr, "
+            f"got {canvas.expected_benefits!r}."
+        )
+    if costs is None or costs < 0:
+        problems.append(
+            f"Stage 3 (feasibility): expected_costs must be a number ≥ 0 RUB/yr, "
+            f"got {canvas.expected_costs!r}."
+        )
+    if benefits is not None and costs is not None and 0 <= benefits <= costs:
+        problems.append(
+            f"Stage 3 (feasibility): expected costs ({costs:,.0f} RUB/yr) are not below expected "
+            f"benefits ({benefits:,.0f} RUB/yr); the program would not pay for itself."
+        )
+    if not canvas.obligations_feasible:
+        problems.append(
+            "Stage 3 (feasibility): the company cannot confirm it can meet the obligations the "
+            "program takes on (obligations_feasible is False)."
+        )
+
+    # Stage 4: tools [P2]; discounts only work when large.
+    problems += [
+        f"Stage 4 (tools): unknown tool {t!r}; choose from {_fmt_list(TOOLS)}."
+        for t in canvas.tools
+        if t not in TOOLS
+    ]
+    if not canvas.tools:
+        problems.append(f"Stage 4 (tools): no tool chosen; choose from {_fmt_list(TOOLS)}.")
+    discount_tools = [t for t in canvas.tools if t in DISCOUNT_TOOLS]
+    if canvas.discount_rate is not None:
+        rate = _number(canvas.discount_rate)
+        if rate is None or not 0 <= rate <= 1:
+            problems.append(
+                f"Stage 4 (tools): discount_rate must be a share from 0 to 1 (0.3 = 30%), "
+                f"got {canvas.discount_rate!r}."
+            )
+        elif discount_tools and rate < MIN_EFFECTIVE_DISCOUNT:
+            problems.append(
+                f"Stage 4 (tools): a {rate:.0%} discount is too small to change behaviour; "
+                f"discounts work from about {MIN_EFFECTIVE_DISCOUNT:.0%}–50% — "
+                "offer a larger one or choose another tool."
+            )
+    elif discount_tools:
+        problems.append(
+            f"Stage 4 (tools): {_fmt_list(discount_tools)} chosen but discount_rate is not set; "
+            f"discounts work only when large (from about {MIN_EFFECTIVE_DISCOUNT:.0%})."
+        )
+
+    # Stage 5: KPIs [E1].
+    problems += [
+        f"Stage 5 (evaluation): unknown KPI {k!r}; choose from {_fmt_list(KPIS)}."
+        for k in canvas.kpis
+        if k not in KPIS
+    ]
+    if not canvas.kpis:
+        problems.append(
+            f"Stage 5 (evaluation): no KPI chosen to evaluate the program; "
+            f"choose from {_fmt_list(KPIS)}."
+        )
+
+    # Requirements [P5].
+    if not canvas.understandable:
+        problems.append("Requirements: the rules are not confirmed understandable to customers.")
+    if not canvas.accessible_to_all:
+        problems.append("Requirements: the program is not open to all customers.")
+    if not canvas.legal:
+        problems.append("Requirements: the program is not confirmed to comply with the law.")
+    return problems
+
+
+# --- reference tables (reported figures from the sources) --------------------------------------
+
+_REPORTED = "reported scenario figures from a business article, not laws"
+
+
+def program_models() -> pd.DataFrame:
+    """Program models [P3] and program types with pros, cons and best fit [P4].
+
+    Columns: model, description, pros, cons, best_fit, source. Cells the sources leave empty are
+    None.
+    """
+    rows = [
+        ("points", "points for every purchase, exchanged for discounts or free goods",
+         "simple to launch and easy for customers to understand",
+         "can feel cheap, like plain haggling; can dilute the brand", "retail, e-commerce",
+         "[P3] [P4]"),
+        ("multi_tier", "privileges grow with the member's level", None, None, None, "[P3]"),
+        ("rewards_for_actions", "rewards for actions such as reviews and referrals", None, None,
+         None, "[P3]"),
+        ("paid_subscription", "a monthly fee for exclusive benefits", None, None, None, "[P3]"),
+        ("club", "a club with exclusive services", "strong emotional engagement",
+         "needs investment in exclusive benefits", "premium brands", "[P4]"),
+        ("gamification", "game elements that reward activity", "raises engagement and activity",
+         "can be complex to build", "online services, young audiences", "[P4]"),
+        ("referral", "members invite friends and earn rewards",
+         "acquires new customers through trust", "needs fraud control",
+         "mid-priced goods and services", "[P4]"),
+        ("personal_events", "birthday and anniversary greetings and offers",
+         "strengthens the emotional bond", "needs continuous data collection", "any business",
+         "[P4]"),
+    ]  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["model", "description", "pros", "cons", "best_fit", "source"]
+    )
+
+
+def loyalty_factors() -> pd.DataFrame:
+    """Factors and their stated influence on loyalty in % [P7] (reported figures, not measured)."""
+    rows = [
+        ("product quality", 70),
+        ("service quality", 68),
+        ("convenience", 60),
+        ("personalisation", 55),
+        ("service innovation", 50),
+        ("program value", 48),
+        ("feedback", 45),
+        ("interaction frequency", 42),
+        ("transparency", 35),
+        ("smart discounts", 30),
+    ]
+    table = pd.DataFrame(rows, columns=["factor", "influence_pct"])
+    table.attrs["note"] = f"Influence in % as stated in the source [P7]: {_REPORTED}."
+    return table
+
+
+def method_effects() -> pd.DataFrame:
+    """Reported effects of loyalty methods [P8]: retention uplift %, extra revenue EUR, months.
+
+    The source's starting budget is :data:`STARTING_BUDGET_EUR` (5,000 EUR). These are
+    scenario figures from one article, not laws: use them as inputs to try, not as forecasts.
+    """
+    rows = [
+        ("personalisation", 34, 150_000, 3),
+        ("omnichannel service", 27, 120_000, 4),
+        ("value-based loyalty program", 30, 130_000, 6),
+        ("service improvement", 22, 90_000, 5),
+        ("emotional engagement", 28, 110_000, 4),
+        ("combination of methods", 45, 220_000, 7),
+    ]
+    table = pd.DataFrame(
+        rows,
+        columns=["method", "retention_uplift_pct", "extra_revenue_eur", "months_to_effect"],
+    )
+    table.attrs["note"] = (
+        f"Averages as stated in the source [P8]: {_REPORTED}. "
+        f"Starting budget from {STARTING_BUDGET_EUR:,} EUR."
+    )
+    return table
+
+
+def program_tasks() -> pd.DataFrame:
+    """What a loyalty program is for [P6]: one row per task."""
+    tasks = [
+        "retain and develop current customers",
+        "attract new customers",
+        "cut the cost of acquiring customers",
+        "reduce the probability that current customers leave",
+        "assess and raise quality",
+        "create a competitive advantage",
+    ]
+    return pd.DataFrame({"task": tasks})
+
+
+def loyalty_methods() -> pd.DataFrame:
+    """Methods and tools to raise loyalty [P9]: columns kind ("method"/"tool"/"model"), name."""
+    rows = [
+        ("method", "reward repeat purchases"),
+        ("method", "encourage word of mouth"),
+        ("method", "keep customers from switching to a competitor"),
+        ("method", "build emotional attachment to the brand"),
+        ("tool", "club discount cards"),
+        ("tool", "points for purchases"),
+        ("tool", "goals to reach"),
+        ("tool", "promotions"),
+        ("tool", "branded events"),
+        ("tool", "prize draws"),
+        ("model", "multi-level partner program with commission cascades and volume bonuses"),
+    ]
+    return pd.DataFrame(rows, columns=["kind", "name"])
+
+
+# --- economics -----------------------------------------------------------------------------------
+
+
+def roi(incremental_margin: float, cost: float) -> float:
+    """Return on investment = (incremental_margin − cost) / cost; −1 means all money lost.
+
+    Both in the same currency (RUB); ``cost`` must be > 0.
+    """
+    margin_v, cost_v = _number(incremental_margin), _number(cost)
+    if margin_v is None:
+        raise ValueError(f"incremental_margin must be a finite number, got {incremental_margin!r}")
+    if cost_v is None or cost_v <= 0:
+        raise ValueError(f"cost must be a finite number > 0, got {cost!r}")
+    return (margin_v - cost_v) / cost_v
+
+
+_Num = float | np.ndarray | pd.Series | Sequence[float]
+
+_OUTPUT_FIELDS = (
+    "baseline_revenue",
+    "incremental_revenue",
+    "incremental_margin",
+    "points_issued",
+    "reward_cost",
+    "points_liability",
+    "cost_per_point",
+    "fixed_costs",
+    "total_cost",
+    "net_benefit",
+    "roi",
+    "break_even_uplift",
+)
+
+
+@dataclass(frozen=True)
+class ProgramEconomics(Result):
+    """One year of a points program (RUB/yr unless noted); fields are floats or arrays.
+
+    ``cost_per_point`` is RUB per issued point; ``points_liability`` is the face value of the
+    points not expected to be redeemed (a balance-sheet figure, not in ``total_cost``); ``roi`` is
+    a ratio (0.5 = 50 %), NaN when total cost is 0; ``break_even_uplift`` is a share, inf when the
+    margin on extra spend never covers the rewards on it.
+    """
+
+    member_uplift: float | np.ndarray
+    baseline_revenue: float | np.ndarray
+    incremental_revenue: float | np.ndarray
+    incremental_margin: float | np.ndarray
+    points_issued: float | np.ndarray
+    reward_cost: float | np.ndarray
+    points_liability: float | np.ndarray
+    cost_per_point: float | np.ndarray
+    fixed_costs: float | np.ndarray
+    total_cost: float | np.ndarray
+    net_benefit: float | np.ndarray
+    roi: float | np.ndarray
+    break_even_uplift: float | np.ndarray
+
+    @property
+    def n_scenarios(self) -> int:
+        return int(np.size(self.net_benefit))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            f.name: (v.tolist() if isinstance(v := getattr(self, f.name), np.ndarray) else v)
+            for f in dataclasses.fields(self)
+        }
+
+    def scenarios(self) -> pd.DataFrame:
+        """One row per scenario, one column per field."""
+        return pd.DataFrame(
+            {f.name: np.atleast_1d(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        )
+
+    def __str__(self) -> str:
+        if self.n_scenarios != 1:
+            net = np.asarray(self.net_benefit)
+            return (
+                f"Program economics for {self.n_scenarios} scenarios: net benefit from "
+                f"{net.min():+,.0f} to {net.max():+,.0f} RUB/yr, "
+                f"{int((net > 0).sum())} of {self.n_scenarios} profitable."
+            )
+        roi_text = "n/a" if math.isnan(self.roi) else f"{100 * float(self.roi):+.0f}%"
+        be = float(self.break_even_uplift)
+        be_text = "never" if math.isinf(be) else f"{100 * be:.1f}%"
+        return (
+            f"Net benefit {float(self.net_benefit):+,.0f} RUB/yr: incremental margin "
+            f"{float(self.incremental_margin):,.0f} RUB minus rewards "
+            f"{float(self.reward_cost):,.0f} RUB and fixed costs {float(self.fixed_costs):,.0f} "
+            f"RUB (ROI {roi_text}; break-even uplift {be_text} vs assumed "
+            f"{100 * float(self.member_uplift):.1f}%)."
+        )
+
+
+def _arr(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+         low_open: bool = False) -> np.ndarray:  # fmt: skip
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite numbers (no NaN/inf), got {value!r}")
+    if low is not None and (np.any(arr <= low) if low_open else np.any(arr < low)):
+        op = ">" if low_open else "≥"
+        raise ValueError(f"{name} must be {op} {low}, got {value!r}")
+    if high is not None and np.any(arr > high):
+        raise ValueError(f"{name} must be ≤ {high}, got {value!r}")
+    return arr
+
+
+def _mean_multiplier(tiers: Sequence[tuple[float, float]] | None) -> float:
+    """Member-weighted earn multiplier of a tier table [(share_of_members, earn_multiplier), ...]."""
+    if tiers is None:
+        return 1.0
+    table = np.asarray(tiers, dtype=float)
+    if table.ndim != 2 or table.shape[1] != 2 or len(table) == 0:
+        raise ValueError("tiers must be a list of (share_of_members, earn_multiplier) pairs")
+    shares, mults = table[:, 0], table[:, 1]
+    if np.any(shares < 0) or not math.isclose(shares.sum(), 1.0, abs_tol=1e-9):
+        raise ValueError(f"tier shares must be ≥ 0 and sum to 1, got {shares.tolist()}")
+    if np.any(mults < 0) or not np.all(np.isfinite(mults)):
+        raise ValueError(f"tier earn multipliers must be ≥ 0, got {mults.tolist()}")
+    return float(shares @ mults)
+
+
+def _reward_cost_per_rub(earn_rate, point_value, redemption_rate, multiplier):
+    # Expected reward cost per RUB of member spend: points earned × value × share redeemed.
+    return earn_rate * multiplier * point_value * redemption_rate
+
+
+def _scalar_or_array(x: np.ndarray) -> float | np.ndarray:
+    return float(x) if x.ndim == 0 else x
+
+
+def break_even_uplift(
+    *,
+    members: _Num,
+    avg_check: _Num,
+    purchases_per_year: _Num,
+    earn_rate: _Num,
+    point_value: _Num,
+    redemption_rate: _Num,
+    gross_margin: _Num,
+    fixed_costs: _Num = 0.0,
+    tiers: Sequence[tuple[float, float]] | None = None,
+) -> float | np.ndarray:
+    """Member uplift (share) at which :func:`simulate_program`'s net benefit is 0.
+
+    With B = baseline revenue, g = gross margin, c = reward cost per RUB of member spend
+    (earn_rate × tier multiplier × point_value × redemption_rate) and F = fixed costs, net benefit
+    is B·u·g − c·B·(1 + u) − F, so u* = (c·B + F) / (B·(g − c)). When g ≤ c (or B = 0) no uplift
+    pays off and the result is inf.
+    """
+    b = (
+        _arr(members, "members", low=0)
+        * _arr(avg_check, "avg_check", low=0)
+        * _arr(purchases_per_year, "purchases_per_year", low=0)
+    )
+    c = _reward_cost_per_rub(
+        _arr(earn_rate, "earn_rate", low=0),
+        _arr(point_value, "point_value", low=0),
+        _arr(redemption_rate, "redemption_rate", low=0, high=1),
+        _mean_multiplier(tiers),
+    )
+    g = _arr(gross_margin, "gross_margin", low=0, high=1)
+    f = _arr(fixed_costs, "fixed_costs", low=0)
+    b, c, g, f = np.broadcast_arrays(b, c, g, f)
+    denom = b * (g - c)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        u = np.where(denom > 0, (c * b + f) / np.where(denom > 0, denom, 1.0), np.inf)
+    return _scalar_or_array(u)
+
+
+def simulate_program(
+    members: _Num,
+    avg_check: _Num,
+    purchases_per_year: _Num,
+    earn_rate: _Num,
+    point_value: _Num,
+    redemption_rate: _Num,
+    member_uplift: _Num,
+    gross_margin: _Num,
+    fixed_costs: _Num = 0.0,
+    tiers: Sequence[tuple[float, float]] | None = None,
+) -> ProgramEconomics:
+    """One year of a points program; every argument may be a scalar or an array (broadcast).
+
+    Units: ``avg_check`` and ``fixed_costs`` in RUB (fixed costs per year), ``earn_rate`` points
+    per RUB spent, ``point_value`` RUB per point, ``redemption_rate``, ``member_uplift`` and
+    ``gross_margin`` shares (member_uplift 0.15 = members spend 15 % more; the sources report
+    12–18 % [L6]). ``tiers``: optional [(share_of_members, earn_multiplier), ...] summing to 1.
+
+    Accounting assumptions:
+
+    * Baseline revenue = members × avg_check × purchases_per_year (what members would spend
+      anyway); the program adds ``member_uplift`` of it; incremental margin = that × gross_margin.
+    * Points are earned on *all* member spend, baseline plus uplift (the program also rewards
+      purchases that would have happened anyway — the main hidden cost).
+    * Rewards cost their face value (points × point_value) for the share redeemed; breakage
+      (1 − redemption_rate) costs nothing, but the unredeemed value is reported as
+      ``points_liability`` until the points expire.
+    * Total cost = reward cost + fixed costs; net benefit = incremental margin − total cost;
+      ROI = net benefit / total cost.
+    * All tiers spend the same per member; tiers only change how many points they earn.
+    """
+    m = _arr(members, "members", low=0)
+    check = _arr(avg_check, "avg_check", low=0)
+    freq = _arr(purchases_per_year, "purchases_per_year", low=0)
+    earn = _arr(earn_rate, "earn_rate", low=0)
+    value = _arr(point_value, "point_value", low=0)
+    redeem = _arr(redemption_rate, "redemption_rate", low=0, high=1)
+    uplift = _arr(member_uplift, "member_uplift", low=-1, low_open=True)
+    margin = _arr(gross_margin, "gross_margin", low=0, high=1)
+    fixed = _arr(fixed_costs, "fixed_costs", low=0)
+    multiplier = _mean_multiplier(tiers)
+    try:
+        m, check, freq, earn, value, redeem, uplift, margin, fixed = np.broadcast_arrays(
+            m, check, freq, earn, value, redeem, uplift, margin, fixed
+        )
+    except ValueError as exc:
+        raise ValueError(f"scenario arrays must have matching lengths: {exc}") from exc
+
+    baseline = m * check * freq
+    incremental_revenue = baseline * uplift
+    incremental_margin = incremental_revenue * margin
+    points = baseline * (1 + uplift) * earn * multiplier
+    reward_cost = points * value * redeem
+    liability = points * value * (1 - redeem)
+    total_cost = reward_cost + fixed
+    net = incremental_margin - total_cost
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        roi_v = np.where(total_cost > 0, net / np.where(total_cost > 0, total_cost, 1.0), np.nan)
+    be = np.asarray(
+        break_even_uplift(
+            members=m,
+            avg_check=check,
+            purchases_per_year=freq,
+            earn_rate=earn,
+            point_value=value,
+            redemption_rate=redeem,
+            gross_margin=margin,
+            fixed_costs=fixed,
+            tiers=tiers,
+        )
+    )
+    values = {
+        "member_uplift": uplift,
+        "baseline_revenue": baseline,
+        "incremental_revenue": incremental_revenue,
+        "incremental_margin": incremental_margin,
+        "points_issued": points,
+        "reward_cost": reward_cost,
+        "points_liability": liability,
+        "cost_per_point": value * redeem,
+        "fixed_costs": fixed,
+        "total_cost": total_cost,
+        "net_benefit": net,
+        "roi": roi_v,
+        "break_even_uplift": be,
+    }
+    return ProgramEconomics(**{k: _scalar_or_array(np.asarray(v)) for k, v in values.items()})
+
+
+_SCENARIO_INPUTS = (
+    "members",
+    "avg_check",
+    "purchases_per_year",
+    "earn_rate",
+    "point_value",
+    "redemption_rate",
+    "member_uplift",
+    "gross_margin",
+)
+
+
+def simulate_scenarios(
+    scenarios: pd.DataFrame, *, tiers: Sequence[tuple[float, float]] | None = None
+) -> pd.DataFrame:
+    """Run :func:`simulate_program` on every row of ``scenarios``; returns inputs + results.
+
+    Required columns: members, avg_check, purchases_per_year, earn_rate, point_value,
+    redemption_rate, member_uplift, gross_margin; optional fixed_costs (default 0). Other columns
+    (e.g. a scenario name) are kept.
+    """
+    if not isinstance(scenarios, pd.DataFrame):
+        raise TypeError(f"scenarios must be a DataFrame, got {type(scenarios).__name__}")
+    missing = [c for c in _SCENARIO_INPUTS if c not in scenarios.columns]
+    if missing:
+        raise ValueError(f"scenarios is missing column(s) {missing}")
+    if scenarios.empty:
+        raise ValueError("scenarios is empty: need at least one row")
+    args = {c: scenarios[c].to_numpy(dtype=float) for c in _SCENARIO_INPUTS}
+    fixed = scenarios["fixed_costs"].to_numpy(dtype=float) if "fixed_costs" in scenarios else 0.0
+    result = simulate_program(**args, fixed_costs=fixed, tiers=tiers).scenarios()
+    result.index = scenarios.index
+    extra = result.drop(
+        columns=["member_uplift"] + (["fixed_costs"] if "fixed_costs" in scenarios else [])
+    )
+    return pd.concat([scenarios, extra], axis=1)
