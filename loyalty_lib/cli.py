@@ -33,7 +33,10 @@ def samples(out_dir: Path, n_customers: int | None, seed: int | None, client_exp
 
     kwargs = {k: v for k, v in {"n_customers": n_customers, "seed": seed}.items() if v is not None}
     writer = samples_mod.write_client_export if client_export else samples_mod.write_samples
-    paths = writer(out_dir, **kwargs)
+    try:
+        paths = writer(out_dir, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from exc
     for path in paths.values():
         click.echo(f"wrote {path}")
 
