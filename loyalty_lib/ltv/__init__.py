@@ -1,0 +1,42 @@
+"""LTV and CLV: the course formula m × a × t, cohorts, BG/NBD, Gamma-Gamma, holdout validation.
+
+>>> from loyalty_lib.ltv import BetaGeo, GammaGamma, ltv_from_transactions
+"""
+
+from loyalty_lib.ltv.bgnbd import BetaGeo, simulate
+from loyalty_lib.ltv.cohorts import cohort_table, retention_curve
+from loyalty_lib.ltv.gamma_gamma import (
+    CorrelationResult,
+    GammaGamma,
+    frequency_monetary_correlation,
+)
+from loyalty_lib.ltv.holdout import HoldoutCheck, calibration_holdout, holdout_check
+from loyalty_lib.ltv.simple import (
+    LTVResult,
+    RetentionCostResult,
+    discounted_ltv,
+    lifetime_from_churn,
+    ltv,
+    ltv_from_transactions,
+    retention_vs_acquisition,
+)
+
+__all__ = [
+    "BetaGeo",
+    "CorrelationResult",
+    "GammaGamma",
+    "HoldoutCheck",
+    "LTVResult",
+    "RetentionCostResult",
+    "calibration_holdout",
+    "cohort_table",
+    "discounted_ltv",
+    "frequency_monetary_correlation",
+    "holdout_check",
+    "lifetime_from_churn",
+    "ltv",
+    "ltv_from_transactions",
+    "retention_curve",
+    "retention_vs_acquisition",
+    "simulate",
+]

@@ -1,0 +1,242 @@
+"""Simple LTV: the course formula LTV = m × a × t [L1] and its discounted variant.
+
+* m — average check (net revenue per order) in the reporting period, currency units (RUB);
+* a — purchases per customer per period;
+* t — customer lifetime in periods, t = 1 / churn per period.
+
+Refunds (``is_refund`` rows, negative ``amount``) reduce revenue: m uses **net** revenue divided
+by the number of purchase orders (refund rows are not orders). These are arithmetic the course
+teaches, so they are written out here rather than taken from a library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_lib._result import Result
+
+_PERIOD_WORDS = {"Y": ("year", "years"), "Q": ("quarter", "quarters"), "M": ("month", "months")}
+
+
+def _array(name: str, value: Any, *, low: float = 0.0, low_inclusive: bool = True,
+           high: float | None = None) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number or an array of numbers; got {type(value).__name__}") from exc
+    if np.isnan(arr).any() or np.isinf(arr).any():
+        raise ValueError(f"{name} must be finite numbers; got NaN or inf")
+    too_low = arr < low if low_inclusive else arr <= low
+    if too_low.any():
+        sign = "≥" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {sign} {low}; got {arr[too_low].ravel()[0]}")
+    if high is not None and (arr > high).any():
+        raise ValueError(f"{name} must be ≤ {high}; got {arr[arr > high].ravel()[0]}")
+    return arr
+
+
+def _out(value: np.ndarray, *inputs: Any) -> Any:
+    if all(np.ndim(v) == 0 for v in inputs):
+        return float(value)
+    for v in inputs:
+        if isinstance(v, pd.Series):
+            return pd.Series(np.broadcast_to(value, np.shape(v)), index=v.index, name="ltv")
+    return value
+
+
+def ltv(avg_check: Any, purchases_per_period: Any, lifetime_periods: Any) -> Any:
+    """LTV = m × a × t [L1], in the currency of ``avg_check`` (RUB).
+
+    Works on scalars (returns float) or arrays/Series (broadcast elementwise). All inputs ≥ 0.
+    """
+    m = _array("avg_check", avg_check)
+    a = _array("purchases_per_period", purchases_per_period)
+    t = _array("lifetime_periods", lifetime_periods)
+    return _out(m * a * t, avg_check, purchases_per_period, lifetime_periods)
+
+
+def lifetime_from_churn(churn_rate_per_period: Any) -> Any:
+    """Average customer lifetime t = 1 / churn, in periods (churn in (0, 1] per period).
+
+    With a constant churn c the lifetime is geometric with mean 1/c periods: 20 % churn a quarter
+    means 5 quarters on average.
+    """
+    c = _array("churn_rate_per_period", churn_rate_per_period, low=0.0, low_inclusive=False, high=1.0)
+    return _out(1.0 / c, churn_rate_per_period)
+
+
+def discounted_ltv(avg_check: Any, purchases_per_period: Any, retention_rate: Any, discount_rate: Any,
+                   periods: int | None = None, gross_margin: float = 1.0) -> Any:
+    """Discounted LTV: Σ_{k=0}^{N−1} m·a·margin · r^k / (1+d)^k, in currency units.
+
+    The first period (k = 0) is undiscounted and certain; each later period survives with
+    retention r and is discounted at d per period. With q = r/(1+d):
+
+    * finite horizon N: m·a·margin · (1 − q^N) / (1 − q)  (N·m·a·margin when q = 1);
+    * infinite horizon (``periods=None``): m·a·margin · (1+d) / (1+d−r), needs r < 1 + d.
+
+    With d = 0 and r = 1 − churn, the infinite sum is m·a/churn = m × a × t, the undiscounted
+    formula [L1]. ``gross_margin`` in (0, 1] turns revenue into profit.
+    """
+    m = _array("avg_check", avg_check)
+    a = _array("purchases_per_period", purchases_per_period)
+    r = _array("retention_rate", retention_rate, high=1.0)
+    d = _array("discount_rate", discount_rate)
+    margin = _array("gross_margin", gross_margin, low=0.0, low_inclusive=False, high=1.0)
+    cash = m * a * margin
+    q = r / (1.0 + d)
+    if periods is None:
+        if np.any(q >= 1.0):
+            raise ValueError("infinite-horizon LTV needs retention_rate < 1 + discount_rate "
+                             "(otherwise the sum diverges); pass periods=N for a finite horizon")
+        value = cash * (1.0 + d) / (1.0 + d - r)
+    else:
+        if int(periods) != periods or periods < 1:
+            raise ValueError(f"periods must be a positive integer or None; got {periods!r}")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(np.isclose(q, 1.0), cash * periods, cash * (1 - q**periods) / (1 - q))
+    return _out(np.asarray(value, dtype=float), avg_check, purchases_per_period, retention_rate, discount_rate)
+
+
+@dataclass(frozen=True)
+class LTVResult(Result):
+    """LTV = m × a × t estimated from transactions (see :func:`ltv_from_transactions`)."""
+
+    ltv: float                   # currency units per customer
+    avg_check: float             # m: net revenue per order
+    purchases_per_period: float  # a: orders per active customer per period
+    churn_per_period: float      # share of a period's active customers not active in the next period
+    retention_per_period: float  # 1 − churn
+    lifetime_periods: float      # t = 1 / churn
+    n_customers: int             # customers with at least one purchase in the window
+    n_orders: int
+    net_revenue: float
+    n_periods: int
+    period: str                  # "Y", "Q" or "M"
+    currency: str = "RUB"
+
+    def __str__(self) -> str:
+        one, many = _PERIOD_WORDS[self.period]
+        return (f"LTV ≈ {self.ltv:,.0f} {self.currency} = average check {self.avg_check:,.0f} × "
+                f"{self.purchases_per_period:.1f} purchases/{one} × {self.lifetime_periods:.1f} {many} "
+                f"(churn {self.churn_per_period:.0%} per {one}; {self.n_customers:,} customers, "
+                f"{self.n_periods} {many})")
+
+
+def _check_transactions(transactions: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    if not isinstance(transactions, pd.DataFrame):
+        raise TypeError(f"transactions must be a DataFrame; got {type(transactions).__name__}")
+    missing = [c for c in columns if c not in transactions.columns]
+    if missing:
+        raise ValueError(f"transactions is missing columns {missing}; expected at least {list(columns)}")
+    if transactions.empty:
+        raise ValueError("transactions is empty")
+    if transactions[list(columns)].isna().any().any():
+        bad = transactions[list(columns)].isna().any(axis=1)
+        raise ValueError(f"transactions has {int(bad.sum())} rows with missing {list(columns)} "
+                         f"(first at index {bad.idxmax()!r})")
+    frame = transactions.copy()
+    frame["date"] = pd.to_datetime(frame["date"])
+    if "is_refund" not in frame.columns:
+        frame["is_refund"] = frame["amount"] < 0
+    frame["is_refund"] = frame["is_refund"].astype(bool)
+    return frame
+
+
+def ltv_from_transactions(transactions: pd.DataFrame, period: str = "Q", start: Any = None,
+                          end: Any = None, *, currency: str = "RUB") -> LTVResult:
+    """Estimate m, a, t and LTV = m × a × t [L1] from a transactions table.
+
+    Window: ``start``..``end`` (inclusive; default the first/last transaction date). Only calendar
+    periods (``"Y"``, ``"Q"``, ``"M"``) lying wholly inside the window are used, so a half-observed
+    last quarter cannot pass for churn; with the default window the periods of the first and last
+    transaction count as whole.
+
+    * m = net revenue (refunds subtracted) / number of purchase orders (refund rows excluded;
+      distinct ``order_id`` when present);
+    * a = purchase orders / active customer-periods, where active = at least one purchase;
+    * churn = 1 − Σ retained / Σ active over consecutive period pairs, retained = active in both;
+    * t = 1 / churn, LTV = m × a × t.
+
+    This churn counts a customer who skips a period as lost, which is why non-contractual
+    businesses use BG/NBD (``loyalty_lib.ltv.bgnbd``) for a less crude lifetime.
+    """
+    if period not in _PERIOD_WORDS:
+        raise ValueError(f"period must be one of {sorted(_PERIOD_WORDS)}; got {period!r}")
+    tx = _check_transactions(transactions, ("customer_id", "date", "amount"))
+    first_day = pd.Timestamp(start) if start is not None else tx["date"].min().to_period(period).start_time
+    last_day = pd.Timestamp(end) if end is not None else tx["date"].max().to_period(period).end_time.normalize()
+    if last_day < first_day:
+        raise ValueError(f"end ({last_day.date()}) is before start ({first_day.date()})")
+    periods = pd.period_range(first_day.to_period(period), last_day.to_period(period), freq=period)
+    complete = [p for p in periods if p.start_time >= first_day and p.end_time.normalize() <= last_day]
+    if len(complete) < 2:
+        raise ValueError(f"need at least two complete {_PERIOD_WORDS[period][1]} between "
+                         f"{first_day.date()} and {last_day.date()} to estimate churn; got {len(complete)}")
+    tx["period"] = tx["date"].dt.to_period(period)
+    tx = tx[tx["period"].isin(complete)]
+    purchases = tx[~tx["is_refund"]]
+    if purchases.empty:
+        raise ValueError("no purchases (non-refund rows) in the window")
+    n_orders = int(purchases["order_id"].nunique()) if "order_id" in purchases else len(purchases)
+    net_revenue = float(tx["amount"].sum())
+    avg_check = net_revenue / n_orders
+
+    active = purchases.groupby("period", observed=True)["customer_id"].unique()
+    active_sets = {p: set(active.get(p, [])) for p in complete}
+    customer_periods = sum(len(s) for s in active_sets.values())
+    purchases_per_period = n_orders / customer_periods
+    base = sum(len(active_sets[p]) for p in complete[:-1])
+    retained = sum(len(active_sets[p] & active_sets[q]) for p, q in zip(complete[:-1], complete[1:], strict=True))
+    if base == 0:
+        raise ValueError("no active customers before the last period; cannot estimate churn")
+    retention = retained / base
+    churn = 1.0 - retention
+    if churn <= 0:
+        raise ValueError("every customer bought again in the next period (churn 0): lifetime is unbounded; "
+                         "use a longer window or discounted_ltv with a finite horizon")
+    lifetime = 1.0 / churn
+    return LTVResult(
+        ltv=avg_check * purchases_per_period * lifetime, avg_check=avg_check,
+        purchases_per_period=purchases_per_period, churn_per_period=churn, retention_per_period=retention,
+        lifetime_periods=lifetime, n_customers=int(purchases["customer_id"].nunique()), n_orders=n_orders,
+        net_revenue=net_revenue, n_periods=len(complete), period=period, currency=currency,
+    )
+
+
+@dataclass(frozen=True)
+class RetentionCostResult(Result):
+    """Retention cost implied by "retaining is 60–70 % cheaper than acquiring" [L4]."""
+
+    acquisition_cost: float
+    retention_cost_low: float
+    retention_cost_high: float
+    cheaper_low: float   # share, e.g. 0.6
+    cheaper_high: float  # share, e.g. 0.7
+    currency: str = "RUB"
+
+    def __str__(self) -> str:
+        return (f"Acquiring a customer costs {self.acquisition_cost:,.0f} {self.currency}; keeping one costs "
+                f"about {self.retention_cost_low:,.0f}–{self.retention_cost_high:,.0f} {self.currency} "
+                f"({self.cheaper_low:.0%}–{self.cheaper_high:.0%} cheaper)")
+
+
+def retention_vs_acquisition(acquisition_cost: float, retention_cost_discount: tuple[float, float] = (0.6, 0.7),
+                             *, currency: str = "RUB") -> RetentionCostResult:
+    """Retention cost range implied by the [L4] rule of thumb: cost × (1 − 0.7) … cost × (1 − 0.6).
+
+    ``retention_cost_discount`` — how much cheaper retention is, as shares in [0, 1).
+    """
+    cost = float(_array("acquisition_cost", acquisition_cost))
+    if len(retention_cost_discount) != 2:
+        raise ValueError("retention_cost_discount must be a (low, high) pair of shares, e.g. (0.6, 0.7)")
+    lo, hi = sorted(float(v) for v in retention_cost_discount)
+    if lo < 0 or hi >= 1:
+        raise ValueError(f"retention_cost_discount shares must be in [0, 1); got {retention_cost_discount}")
+    return RetentionCostResult(acquisition_cost=cost, retention_cost_low=cost * (1 - hi),
+                               retention_cost_high=cost * (1 - lo), cheaper_low=lo, cheaper_high=hi,
+                               currency=currency)

@@ -1,0 +1,169 @@
+"""LTV / CLV plots: cohort heat map, retention curve, P(alive) matrix, holdout check, CLV histogram.
+
+Each helper draws the output of :mod:`loyalty_lib.ltv` on one Axes (a new figure when None) and
+returns it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+__all__ = ["clv_distribution", "cohort_heatmap", "holdout_plot", "ltv_sensitivity", "p_alive_matrix",
+           "retention_curve"]
+
+_METRIC_LABELS = {"retention": "share of cohort active", "customers": "active customers",
+                  "revenue": "net revenue, RUB"}
+_FREQ_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def cohort_heatmap(table: pd.DataFrame, *, ax: Axes | None = None, annotate: bool | None = None) -> Axes:
+    """Heat map of a :func:`loyalty_lib.ltv.cohorts.cohort_table` (rows cohorts, columns age)."""
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise ValueError("table must be a non-empty DataFrame from cohort_table()")
+    ax = _axes(ax)
+    metric = table.attrs.get("metric", "retention")
+    unit = _FREQ_WORDS.get(str(table.attrs.get("freq", "")), "periods")
+    values = table.to_numpy(dtype=float)
+    masked = np.ma.masked_invalid(values)
+    image = ax.imshow(masked, aspect="auto", cmap="YlGnBu", vmin=0,
+                      vmax=1 if metric == "retention" else None, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label=_METRIC_LABELS.get(metric, metric))
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    if annotate is None:
+        annotate = table.size <= 300
+    if annotate:
+        fmt = "{:.0%}" if metric == "retention" else "{:,.0f}"
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
+                        color="white" if masked.max() and v > 0.6 * masked.max() else "black")
+    ax.set_xlabel(f"{unit} since first purchase")
+    ax.set_ylabel("acquisition cohort (first purchase)")
+    ax.set_title(f"Cohorts: {_METRIC_LABELS.get(metric, metric)}")
+    return ax
+
+
+def retention_curve(curve: pd.Series, *, ax: Axes | None = None, label: str | None = None) -> Axes:
+    """Line of :func:`loyalty_lib.ltv.cohorts.retention_curve` (share active by age)."""
+    if not isinstance(curve, pd.Series) or curve.empty:
+        raise ValueError("curve must be a non-empty Series from retention_curve()")
+    ax = _axes(ax)
+    ax.plot(curve.index, curve.to_numpy(dtype=float), marker="o", label=label)
+    ax.set_ylim(0, 1.05)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("periods since first purchase")
+    ax.set_ylabel("share of customers active")
+    ax.set_title("Retention curve (customer-weighted over cohorts)")
+    ax.grid(alpha=0.3)
+    if label:
+        ax.legend()
+    return ax
+
+
+def p_alive_matrix(model: Any, max_frequency: int, max_recency: int, *, ax: Axes | None = None,
+                   T: float | None = None) -> Axes:
+    """P(alive) over frequency × recency for a fitted BG/NBD model (customers of age T).
+
+    Like lifetimes' plot_probability_alive_matrix: bottom-right (many purchases, recent) is alive,
+    top-left of the repeat columns (many purchases long ago) is probably gone.
+    """
+    matrix = model.p_alive_matrix(max_frequency, max_recency, T=T)
+    ax = _axes(ax)
+    unit = matrix.attrs.get("unit", "periods")
+    image = ax.imshow(np.ma.masked_invalid(matrix.to_numpy(dtype=float)), origin="lower", aspect="auto",
+                      cmap="RdYlGn", vmin=0, vmax=1, interpolation="nearest",
+                      extent=(-0.5, max_frequency + 0.5, -0.5, max_recency + 0.5))
+    ax.figure.colorbar(image, ax=ax, label="probability customer is alive")
+    ax.set_xlabel("frequency (repeat purchase periods)")
+    ax.set_ylabel(f"recency (last purchase, {unit} after the first)")
+    ax.set_title(f"P(alive) for customers aged {matrix.attrs.get('T', max_recency):g} {unit}")
+    return ax
+
+
+def holdout_plot(check: Any, *, ax: Axes | None = None) -> Axes:
+    """Mean predicted vs actual holdout purchases by calibration frequency.
+
+    Takes :func:`loyalty_lib.ltv.holdout.holdout_check`'s result (or its ``table``).
+    """
+    table = getattr(check, "table", check)
+    needed = {"frequency_cal", "actual", "predicted"}
+    if not isinstance(table, pd.DataFrame) or not needed <= set(table.columns):
+        raise ValueError(f"holdout_plot needs holdout_check() output with columns {sorted(needed)}")
+    ax = _axes(ax)
+    ax.plot(table["frequency_cal"], table["actual"], marker="o", label="actual")
+    ax.plot(table["frequency_cal"], table["predicted"], marker="s", linestyle="--", label="BG/NBD predicted")
+    labels = [str(v) for v in table["frequency_cal"]]
+    if table.attrs.get("top_bin_open") and labels:
+        labels[-1] += "+"
+    ax.set_xticks(table["frequency_cal"], labels)
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel("mean purchases per customer in the holdout")
+    ax.set_title("Calibration vs holdout: predicted and actual purchases")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def clv_distribution(clv: Any, *, ax: Axes | None = None, bins: int = 50, currency: str = "RUB") -> Axes:
+    """Histogram of per-customer CLV with mean and median marked."""
+    values = np.asarray(clv, dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("clv has no finite values to plot")
+    ax = _axes(ax)
+    ax.hist(values, bins=bins, color="tab:blue", alpha=0.8)
+    mean, median = float(values.mean()), float(np.median(values))
+    ax.axvline(mean, color="tab:red", label=f"mean {mean:,.0f} {currency}")
+    ax.axvline(median, color="black", linestyle="--", label=f"median {median:,.0f} {currency}")
+    ax.set_xlabel(f"customer lifetime value, {currency}")
+    ax.set_ylabel("customers")
+    ax.set_title("CLV distribution")
+    ax.legend()
+    return ax
+
+
+def ltv_sensitivity(base: dict[str, float], *, change: float = 0.1, ax: Axes | None = None,
+                    currency: str = "RUB") -> Axes:
+    """Tornado of LTV = m × a × t when each factor moves ±``change`` (share) from ``base``.
+
+    ``base`` = {"avg_check": m, "purchases_per_period": a, "lifetime_periods": t}, e.g.
+    ``LTVResult.to_dict()``. The product is linear in each factor, so every bar is ±change × LTV:
+    the picture teaches that the three levers are worth the same in relative terms.
+    """
+    from loyalty_lib.ltv.simple import ltv
+
+    keys = ("avg_check", "purchases_per_period", "lifetime_periods")
+    missing = [k for k in keys if k not in base]
+    if missing:
+        raise ValueError(f"base needs {keys}; missing {missing}")
+    if not 0 < change < 1:
+        raise ValueError(f"change must be a share in (0, 1); got {change}")
+    ax = _axes(ax)
+    values = [float(base[k]) for k in keys]
+    centre = ltv(*values)
+    names = {"avg_check": "average check m", "purchases_per_period": "purchases per period a",
+             "lifetime_periods": "lifetime t"}
+    for i in range(len(keys)):
+        lo, hi = list(values), list(values)
+        lo[i] *= 1 - change
+        hi[i] *= 1 + change
+        low, high = ltv(*lo), ltv(*hi)
+        ax.barh(i, high - centre, left=centre, color="tab:green")
+        ax.barh(i, low - centre, left=centre, color="tab:red")
+    ax.axvline(centre, color="black", linewidth=1)
+    ax.set_yticks(range(len(keys)), [names[k] for k in keys])
+    ax.set_xlabel(f"LTV, {currency} (factor ±{change:.0%})")
+    ax.set_title(f"LTV sensitivity around {centre:,.0f} {currency}")
+    return ax
