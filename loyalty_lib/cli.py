@@ -121,6 +121,13 @@ def exercises(check: bool, root: Path) -> None:
     """Generate the trainee notebooks in exercises/ from solutions/ (nbgrader's release step)."""
     from loyalty_lib import grading
 
+    try:
+        _exercises(grading, check, root)
+    except grading.GradingError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _exercises(grading, check: bool, root: Path) -> None:  # noqa: ANN001 - the lazily imported module
     if check:
         problems = grading.check_exercises(root)
         if problems:
@@ -142,7 +149,10 @@ def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
     """Autograde SUBMISSIONS/<trainee>/<assignment>/<notebook>.ipynb with hidden tests."""
     from loyalty_lib import grading
 
-    outcome = grading.grade(submissions, out_dir, root=root, timeout=timeout, echo=click.echo)
+    try:
+        outcome = grading.grade(submissions, out_dir, root=root, timeout=timeout, echo=click.echo)
+    except grading.GradingError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(str(outcome))
 
 
