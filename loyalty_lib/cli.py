@@ -166,7 +166,8 @@ def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
 def summary_sql(dialect: str, table: str, mapping_file: Path | None, observation_end: str | None,
                 freq: str) -> None:
     """Print the per-customer summary query for a client's warehouse."""
-    from loyalty_lib import data, summary_sql as sql_mod
+    from loyalty_lib import data
+    from loyalty_lib import summary_sql as sql_mod
 
     columns = data.read_mapping(mapping_file, "transactions") if mapping_file else None
     click.echo(sql_mod.summary_sql(dialect=dialect, table=table, columns=columns,

@@ -14,7 +14,12 @@ over the same calendar window:
 * :func:`kpis`, :func:`roi`, :func:`program_roi`, :func:`segment_retention`,
   :func:`nps_before_after` and :func:`success_signals` are the KPI dashboard of [E1]/[E2];
 * :data:`CASE_STUDIES`, :func:`complaint_metrics`, :func:`too_early_to_judge` carry [E3], [E6],
-  [N12] and [E5].
+  [N12] and [E5];
+* lesson 06 helpers: :func:`pre_campaign_segments` and :func:`lift_by_segment` (segments fixed
+  before the start), :func:`signal_snapshots` (the [E2] signs before/after), :func:`spread_costs`
+  and :func:`kpis_by_group`, :func:`evaluation_timing` ([E5]), :func:`compare_with_truth` (the
+  planted effect of synthetic data, when there is one), :func:`nps_diff_in_diff` and
+  :func:`complaints_from_survey` (an illustrative, simulated complaints log for [E6]).
 
 Conventions: money in the currency of the data (RUB in the samples); shares in 0..1; relative
 lifts as fractions (0.123 = +12.3 %); dates are normalised to midnight and windows are whole days.
@@ -36,23 +41,36 @@ from loyalty_lib.program import roi  # one ROI definition for design and evaluat
 
 __all__ = [
     "CASE_STUDIES",
+    "COMPLAINT_URGENCY",
     "EXPECTED_MONTHS_TO_FIRST_EFFECT",
     "RECOMMENDED_STARTING_METHODS",
     "E2_SIGNALS",
     "DiDResult",
     "LiftResult",
+    "NPSDiDResult",
     "ROIResult",
+    "TimingResult",
+    "TruthComparison",
     "campaign_outcomes",
+    "compare_with_truth",
     "complaint_metrics",
+    "complaints_from_survey",
     "diff_in_diff",
+    "evaluation_timing",
     "group_means",
     "kpis",
+    "kpis_by_group",
     "lift",
+    "lift_by_segment",
     "nps_before_after",
+    "nps_diff_in_diff",
+    "pre_campaign_segments",
     "program_roi",
     "required_group_size",
     "roi",
     "segment_retention",
+    "signal_snapshots",
+    "spread_costs",
     "success_signals",
     "too_early_to_judge",
 ]
@@ -368,7 +386,8 @@ def lift(
     r_lo, r_hi = _fieller(m_t, v_t, m_c, v_c, q) if math.isfinite(q) else (math.nan, math.nan)
     return LiftResult(
         metric=metric, kind=kind, treatment_mean=m_t, control_mean=m_c, diff=m_t - m_c,
-        diff_ci_low=lo, diff_ci_high=hi, rel_lift=rel, rel_ci_low=r_lo - 1, rel_ci_high=r_hi - 1,
+        diff_ci_low=lo, diff_ci_high=hi, rel_lift=rel, rel_ci_low=float(r_lo - 1),
+        rel_ci_high=float(r_hi - 1),
         p_value=p, n_treatment=n_t, n_control=n_c, confidence=confidence, currency=currency,
     )
 
@@ -510,7 +529,7 @@ class ROIResult(Result):
 
 
 def program_roi(
-    incremental: LiftResult | float,
+    incremental: LiftResult | DiDResult | float,
     gross_margin: float,
     program_costs: float,
     *,
@@ -518,10 +537,11 @@ def program_roi(
 ) -> ROIResult:
     """ROI = (incremental revenue × gross margin − costs) / costs.
 
-    ``incremental`` is either the incremental revenue in currency units, or a :class:`LiftResult`
-    on a ``spend_*`` metric: then incremental revenue = per-customer difference × number of
-    treatment customers (what the treated group bought beyond what it would have bought without
-    the program), and the lift's CI carries over to an ROI interval.
+    ``incremental`` is either the incremental revenue in currency units, a :class:`LiftResult`
+    on a ``spend_*`` metric, or a :class:`DiDResult` on ``spend``: then incremental revenue =
+    per-customer difference (or diff-in-diff estimate) × number of treatment customers (what the
+    treated group bought beyond what it would have bought without the program), and the
+    estimate's CI carries over to an ROI interval.
     """
     if isinstance(gross_margin, bool) or not isinstance(gross_margin, int | float):
         raise TypeError(f"gross_margin must be a share 0..1, got {gross_margin!r}")
@@ -529,17 +549,23 @@ def program_roi(
         raise ValueError(f"gross_margin must be a share in (0, 1], got {gross_margin!r}")
     lo = hi = math.nan
     confidence = 0.95
-    if isinstance(incremental, LiftResult):
+    if isinstance(incremental, LiftResult | DiDResult):
         confidence = incremental.confidence
         if not incremental.metric.startswith("spend"):
             raise ValueError(
                 f"program_roi needs a lift on spend (currency), got metric {incremental.metric!r}"
             )
+        if isinstance(incremental, LiftResult):
+            per_customer = incremental.diff
+            per_low, per_high = incremental.diff_ci_low, incremental.diff_ci_high
+        else:
+            per_customer = incremental.estimate
+            per_low, per_high = incremental.ci_low, incremental.ci_high
         n = incremental.n_treatment
-        revenue = incremental.diff * n
+        revenue = per_customer * n
         cur = currency or incremental.currency
-        lo = roi(incremental.diff_ci_low * n * gross_margin, program_costs)
-        hi = roi(incremental.diff_ci_high * n * gross_margin, program_costs)
+        lo = roi(per_low * n * gross_margin, program_costs)
+        hi = roi(per_high * n * gross_margin, program_costs)
     elif isinstance(incremental, int | float | np.integer | np.floating) and not isinstance(
         incremental, bool
     ):
@@ -547,8 +573,8 @@ def program_roi(
         cur = currency or "RUB"
     else:
         raise TypeError(
-            "incremental must be a LiftResult or incremental revenue in currency units, got "
-            f"{type(incremental).__name__}"
+            "incremental must be a LiftResult, a DiDResult or incremental revenue in currency "
+            f"units, got {type(incremental).__name__}"
         )
     margin = revenue * gross_margin
     value = roi(margin, program_costs)
@@ -936,3 +962,477 @@ def required_group_size(
     p_bar = (p1 + p2) / 2
     num = z_a * math.sqrt(2 * p_bar * (1 - p_bar)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     return math.ceil(num**2 / (p2 - p1) ** 2)
+
+
+# --------------------------------------------------------------------------------------------
+# lesson 06 helpers: segments before the start, snapshots, costs, timing, truth, complaints
+# --------------------------------------------------------------------------------------------
+def pre_campaign_segments(
+    transactions: pd.DataFrame,
+    start_date: Any,
+    *,
+    customers: Iterable[str] | None = None,
+    scheme: Literal["seed", "rfm"] = "seed",
+) -> pd.Series:
+    """Segment label per customer from their history *before* ``start_date`` (customer_id index).
+
+    Segments must be fixed before the campaign starts: labels computed afterwards would be moved
+    by the campaign itself. ``scheme="seed"`` uses
+    :func:`loyalty_lib.segments.vip_regular_difficult` (VIP, regular, difficult, new, one-off);
+    ``"rfm"`` uses :func:`~loyalty_lib.segments.rfm_scores` + :func:`~loyalty_lib.segments.rfm_segment`.
+    The summary is daily, with observation end the day before ``start_date``. ``customers``
+    restricts the result (e.g. the campaign customers); those without a purchase before the start
+    get ``"no purchase before start"``.
+    """
+    from loyalty_lib import segments as seg_mod  # sibling topic module; imported lazily
+
+    if scheme not in ("seed", "rfm"):
+        raise ValueError(f"scheme must be 'seed' or 'rfm', got {scheme!r}")
+    tx = _transactions(transactions)
+    start = _timestamp(start_date, "start_date")
+    before = tx[tx["date"] < start]
+    if before.empty:
+        raise ValueError(f"no transactions before {start.date()}: nothing to segment on")
+    summary = seg_mod.customer_summary(before, observation_end=start - pd.Timedelta(days=1))
+    if scheme == "seed":
+        labels = seg_mod.vip_regular_difficult(summary)
+    else:
+        labels = seg_mod.rfm_segment(seg_mod.rfm_scores(summary))
+    out = pd.Series(labels.to_numpy(), index=pd.Index(summary["customer_id"], name="customer_id"),
+                    name="segment", dtype="str")
+    if customers is not None:
+        if isinstance(customers, str):
+            raise TypeError("customers must be a collection of customer ids, not a single string")
+        ids = pd.Index(pd.unique(pd.Series(list(customers), dtype="str")), name="customer_id")
+        out = out.reindex(ids).fillna("no purchase before start")
+    return out
+
+
+def lift_by_segment(
+    outcomes: pd.DataFrame,
+    segments: pd.Series,
+    metric: str = "repeat_post",
+    *,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`lift` within each segment (``segments``: customer_id → label, fixed before the start).
+
+    Columns: ``segment``, ``n_treatment``, ``n_control``, ``treatment_mean``, ``control_mean``,
+    ``diff`` (metric units; shares 0..1 for flags), ``diff_ci_low``, ``diff_ci_high``,
+    ``p_value``. Segments with fewer than 2 customers in a group are left out (no interval
+    exists). The p-values are not corrected for looking at several segments: treat a single
+    significant segment among many with caution.
+    """
+    if not isinstance(segments, pd.Series):
+        raise TypeError(f"segments must be a pandas Series customer_id → segment, got "
+                        f"{type(segments).__name__}")
+    _require_frame(outcomes, ["customer_id", "group", metric], "outcomes")
+    labels = outcomes["customer_id"].map(segments)
+    rows = []
+    for label in sorted(labels.dropna().unique()):
+        part = outcomes[labels.eq(label).to_numpy()]
+        sizes = part["group"].value_counts()
+        if min(sizes.get("treatment", 0), sizes.get("control", 0)) < 2:
+            continue
+        res = lift(part, metric, confidence=confidence)
+        rows.append({
+            "segment": label, "n_treatment": res.n_treatment, "n_control": res.n_control,
+            "treatment_mean": res.treatment_mean, "control_mean": res.control_mean,
+            "diff": res.diff, "diff_ci_low": res.diff_ci_low, "diff_ci_high": res.diff_ci_high,
+            "p_value": res.p_value,
+        })
+    if not rows:
+        raise ValueError("no segment has at least 2 customers in each group")
+    return pd.DataFrame(rows)
+
+
+def signal_snapshots(
+    transactions: pd.DataFrame,
+    survey: pd.DataFrame | None,
+    start_date: Any,
+    *,
+    customers: Iterable[str] | None = None,
+    end: Any = None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The four [E2] signs in the window before and the window after ``start_date`` (equal lengths).
+
+    After = ``[start_date, end]`` (``end`` inclusive, default the last transaction date); before =
+    the same number of days just before the start. For each window, over the purchases of
+    ``customers`` (default everyone):
+
+    * ``repeat_purchases``: share of the window's buyers with ≥ 2 purchases in it (0..1);
+    * ``average_check``: mean purchase amount (refunds excluded), currency;
+    * ``retention_time``: mean days from a buyer's first to last purchase inside the window (0 for
+      a single purchase) — a proxy for how long customers stay active, comparable only between
+      windows of equal length;
+    * ``nps``: NPS (points) of the survey answers dated in the window (NaN without a survey).
+
+    Returns ``(before, after)`` dicts ready for :func:`success_signals`. A before/after
+    comparison also moves with the season and the market: use the control group to tell them apart.
+    """
+    tx = _transactions(transactions)
+    start = _timestamp(start_date, "start_date")
+    end_ts = tx["date"].max() if end is None else _timestamp(end, "end")
+    if end_ts < start:
+        raise ValueError(f"end {end_ts.date()} is before the start {start.date()}")
+    days = (end_ts - start).days + 1
+    ids: list[str] | None = None
+    if customers is not None:
+        if isinstance(customers, str):
+            raise TypeError("customers must be a collection of customer ids, not a single string")
+        ids = list(customers)
+        tx = tx[tx["customer_id"].isin(ids)]
+    sv = None
+    if survey is not None:
+        _require_frame(survey, ("date", "score"), "survey")
+        sv = survey.assign(date=_dates(survey["date"], "survey.date"))
+        if ids is not None:
+            if "customer_id" not in sv.columns:
+                raise ValueError("survey needs a customer_id column to filter by customers")
+            sv = sv[sv["customer_id"].isin(ids)]
+    from loyalty_lib import nps as nps_mod  # sibling topic module; imported lazily
+
+    def snapshot(lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, float]:
+        buys = tx[~tx["is_refund"] & (tx["date"] >= lo) & (tx["date"] <= hi)]
+        per = buys.groupby("customer_id")["date"].agg(["size", "min", "max"])
+        answers = None if sv is None else sv.loc[(sv["date"] >= lo) & (sv["date"] <= hi), "score"]
+        return {
+            "repeat_purchases": float((per["size"] >= 2).mean()) if len(per) else math.nan,
+            "average_check": float(buys["amount"].mean()) if len(buys) else math.nan,
+            "retention_time": float((per["max"] - per["min"]).dt.days.mean()) if len(per)
+            else math.nan,
+            "nps": nps_mod.nps(answers).score if answers is not None and len(answers)
+            else math.nan,
+        }
+
+    before = snapshot(start - pd.Timedelta(days=days), start - pd.Timedelta(days=1))
+    return before, snapshot(start, end_ts)
+
+
+def spread_costs(
+    total: float, start: Any, end: Any, *, period: Literal["M", "Q"] = "M"
+) -> pd.Series:
+    """Split a campaign budget (currency) equally over the calendar periods from start to end.
+
+    Returns a Series period → cost that :func:`kpis` accepts as ``program_costs``. An equal split
+    is the usual assumption when only the total is known; pass actual monthly costs when you have
+    them.
+    """
+    if isinstance(total, bool) or not isinstance(total, int | float | np.integer | np.floating):
+        raise TypeError(f"total must be a number (currency units), got {total!r}")
+    if not (math.isfinite(total) and total >= 0):
+        raise ValueError(f"total must be a finite number ≥ 0, got {total!r}")
+    if period not in ("M", "Q"):
+        raise ValueError(f"period must be 'M' (month) or 'Q' (quarter), got {period!r}")
+    lo, hi = _timestamp(start, "start"), _timestamp(end, "end")
+    if hi < lo:
+        raise ValueError(f"end {hi.date()} is before start {lo.date()}")
+    periods = pd.period_range(lo, hi, freq=period)
+    return pd.Series(float(total) / len(periods), index=periods, name="program_costs")
+
+
+def kpis_by_group(
+    transactions: pd.DataFrame,
+    campaign: pd.DataFrame,
+    *,
+    program_costs: float | Mapping[Any, float] | pd.Series | None = None,
+    period: Literal["M", "Q"] = "M",
+    start: Any = None,
+    end: Any = None,
+) -> pd.DataFrame:
+    """:func:`kpis` for the treatment and the control group, stacked with a ``group`` column.
+
+    Members of each group are its campaign customers. ``program_costs`` are the treatment group's
+    (the control group costs nothing); everything else as in :func:`kpis`.
+    """
+    _require_frame(campaign, ("customer_id", "group"), "campaign")
+    parts = []
+    for g in GROUPS:
+        members = campaign.loc[campaign["group"].eq(g), "customer_id"]
+        if members.empty:
+            raise ValueError(f"campaign has no {g} customers")
+        table = kpis(transactions, members=members,
+                     program_costs=program_costs if g == "treatment" else None,
+                     period=period, start=start, end=end)
+        parts.append(table.assign(group=g))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["group", *[c for c in out.columns if c != "group"]]]
+
+
+@dataclass(frozen=True)
+class TimingResult(Result):
+    """How long a program has run, and whether that is long enough to judge it ([E5])."""
+
+    start_date: pd.Timestamp
+    as_of: pd.Timestamp
+    full_months: int
+    too_early: bool
+    months_to_first_effect_low: int = EXPECTED_MONTHS_TO_FIRST_EFFECT[0]
+    months_to_first_effect_high: int = EXPECTED_MONTHS_TO_FIRST_EFFECT[1]
+
+    def __str__(self) -> str:
+        low, high = self.months_to_first_effect_low, self.months_to_first_effect_high
+        months = f"{self.full_months} full month{'s' if self.full_months != 1 else ''}"
+        head = (f"{months} observed from the start on {self.start_date.date()} through "
+                f"{self.as_of.date()}")
+        if self.too_early:
+            return (f"{head}: too early to judge, the first changes usually show after "
+                    f"{low}–{high} months, so a flat result is not yet evidence of failure")
+        return (f"{head}: long enough to judge (the first changes usually show after "
+                f"{low}–{high} months)")
+
+
+def evaluation_timing(start_date: Any, as_of: Any) -> TimingResult:
+    """Full calendar months observed since ``start_date`` and the [E5] verdict.
+
+    ``as_of`` is the last observed day, inclusive (e.g. the observation end): data through
+    2025-12-31 cover six full months from 2025-07-01. ``too_early`` is
+    :func:`too_early_to_judge` on the day after ``as_of``, so both agree on the boundary.
+    """
+    start = _timestamp(start_date, "start_date")
+    now = _timestamp(as_of, "as_of")
+    if now < start:
+        raise ValueError(f"as_of {now.date()} is before the program start {start.date()}")
+    after = now + pd.Timedelta(days=1)  # the first day not observed
+    months = (after.year - start.year) * 12 + after.month - start.month
+    if after < start + pd.DateOffset(months=months):
+        months -= 1
+    return TimingResult(start_date=start, as_of=now, full_months=int(months),
+                        too_early=too_early_to_judge(start, after))
+
+
+# --- does the estimate recover the truth? -----------------------------------------------------
+#: (result kind, metric) → (truth.json key, scale, what the truth is)
+_TRUTH_KEYS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("lift", "orders_post"): ("true_uplift_purchase_rate", "relative",
+                              "relative uplift in orders per customer"),
+    ("lift", "spend_post"): ("expected_extra_revenue_per_treated_rub", "absolute",
+                             "extra spend per treated customer (before refunds)"),
+    ("did", "orders"): ("expected_extra_orders_per_treated", "absolute",
+                        "extra orders per treated customer"),
+    ("did", "spend"): ("expected_extra_revenue_per_treated_rub", "absolute",
+                       "extra spend per treated customer (before refunds)"),
+}
+
+
+@dataclass(frozen=True)
+class TruthComparison(Result):
+    """An estimate and its CI next to the true effect planted in synthetic data (if known)."""
+
+    available: bool
+    metric: str
+    quantity: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    truth: float = math.nan
+    covered: bool | None = None  # truth inside [ci_low, ci_high]; None without a truth
+    scale: str = "relative"  # "relative" (fraction) or "absolute" (metric units)
+    unit: str = ""  # of absolute values: the currency for spend, "orders" for orders
+    note: str = ""
+    confidence: float = 0.95
+
+    def _v(self, x: float) -> str:
+        if self.scale == "relative":
+            return _pct(x)
+        if not math.isfinite(x):
+            return "n/a"
+        digits = 2 if self.unit == "orders" else 0
+        return f"{x:+,.{digits}f} {self.unit}".rstrip()
+
+    def __str__(self) -> str:
+        if not self.available:
+            return (f"No ground truth available ({self.note}): judge the estimate "
+                    f"{self._v(self.estimate)} by its interval alone")
+        conf = f"{100 * self.confidence:.0f}%"
+        verdict = ("contains it: the estimate recovers the truth" if self.covered
+                   else "misses it: this estimate does not recover the truth")
+        return (f"True {self.quantity}: {self._v(self.truth)}; estimate {self._v(self.estimate)} "
+                f"with {conf} CI {self._v(self.ci_low)} to {self._v(self.ci_high)}, which "
+                f"{verdict} (error {self._v(self.estimate - self.truth)})")
+
+
+def compare_with_truth(result: LiftResult | DiDResult, truth_path: Any) -> TruthComparison:
+    """Compare a lift or diff-in-diff estimate with the true effect in a samples ``truth.json``.
+
+    Synthetic data from :mod:`loyalty_lib.samples` ship a ``truth.json`` with the planted effect;
+    client data do not. When the file is absent (or ``truth_path`` is None), or it has no true
+    value for this metric, the result says "no ground truth available" instead of failing, so
+    one notebook serves both. Known truths (the campaign window from the start to the observation
+    end, as :func:`campaign_outcomes` uses by default):
+
+    * lift on ``orders_post``: relative lift vs ``true_uplift_purchase_rate`` (fraction);
+    * lift on ``spend_post`` / diff-in-diff on ``spend``: RUB per treated customer vs
+      ``expected_extra_revenue_per_treated_rub`` (before refunds, so net spend runs slightly lower);
+    * diff-in-diff on ``orders``: orders per treated customer vs ``expected_extra_orders_per_treated``.
+    """
+    import json
+    from pathlib import Path
+
+    if isinstance(result, LiftResult):
+        kind, metric = "lift", result.metric
+    elif isinstance(result, DiDResult):
+        kind, metric = "did", result.metric
+    else:
+        raise TypeError(f"result must be a LiftResult or DiDResult, got {type(result).__name__}")
+    key, scale, quantity = _TRUTH_KEYS.get((kind, metric), ("", "absolute", metric))
+    if kind == "lift" and scale == "relative":
+        est, lo, hi = result.rel_lift, result.rel_ci_low, result.rel_ci_high
+    elif kind == "lift":
+        est, lo, hi = result.diff, result.diff_ci_low, result.diff_ci_high
+    else:
+        est, lo, hi = result.estimate, result.ci_low, result.ci_high
+    unit = result.currency if metric.startswith("spend") else (
+        "orders" if metric.startswith("orders") else "")
+    base = {"metric": metric, "quantity": quantity, "estimate": float(est), "ci_low": float(lo),
+            "ci_high": float(hi), "scale": scale, "unit": unit, "confidence": result.confidence}
+
+    if truth_path is None:
+        return TruthComparison(available=False, note="no truth file given", **base)
+    if not isinstance(truth_path, str | Path):
+        raise TypeError(f"truth_path must be a path (str or Path) or None, got {truth_path!r}")
+    path = Path(truth_path)
+    if not path.is_file():
+        # only the file name: the sentence ends up in stored notebooks, absolute paths must not
+        return TruthComparison(available=False, note=f"no {path.name} beside the data", **base)
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    value = truth.get(key) if key else None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return TruthComparison(available=False,
+                               note=f"{path.name} has no true value for {kind} on {metric!r}",
+                               **base)
+    value = float(value)
+    covered = bool(lo <= value <= hi) if math.isfinite(lo) and math.isfinite(hi) else False
+    return TruthComparison(available=True, truth=value, covered=covered, **base)
+
+
+# --- NPS difference in differences -----------------------------------------------------------
+@dataclass(frozen=True)
+class NPSDiDResult(Result):
+    """(NPS_T,after − NPS_T,before) − (NPS_C,after − NPS_C,before), points, with a normal CI."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    treatment_before: float
+    treatment_after: float
+    control_before: float
+    control_after: float
+    n_answers: int
+    confidence: float = 0.95
+
+    def __str__(self) -> str:
+        conf = f"{100 * self.confidence:.0f}%"
+        return (f"NPS difference-in-differences {self.estimate:+.1f} points (treatment "
+                f"{self.treatment_before:+.1f} → {self.treatment_after:+.1f}, control "
+                f"{self.control_before:+.1f} → {self.control_after:+.1f}; {conf} CI "
+                f"{self.ci_low:+.1f} to {self.ci_high:+.1f}, {_fmt_p(self.p_value)}, "
+                f"{self.n_answers:,} answers)")
+
+
+def nps_diff_in_diff(
+    survey: pd.DataFrame,
+    campaign: pd.DataFrame,
+    start_date: Any,
+    *,
+    end: Any = None,
+    confidence: float = 0.95,
+) -> NPSDiDResult:
+    """How much more the treatment group's NPS rose than the control group's across ``start_date``.
+
+    Four NPS values (group × before/after) from :func:`loyalty_lib.nps.nps`; the SE is
+    √(sum of the four squared SEs), treating the four samples as independent (a customer who
+    answers in both periods makes this conservative). Answers without a campaign customer id are
+    dropped; ``end`` (inclusive) caps the after-period.
+    """
+    from loyalty_lib import nps as nps_mod  # sibling topic module; imported lazily
+
+    alpha = _alpha(confidence)
+    _require_frame(survey, ("customer_id", "date", "score"), "survey")
+    _require_frame(campaign, ("customer_id", "group"), "campaign")
+    start = _timestamp(start_date, "start_date")
+    sv = survey.assign(date=_dates(survey["date"], "survey.date"))
+    sv = sv.merge(campaign[["customer_id", "group"]], on="customer_id")
+    if end is not None:
+        sv = sv[sv["date"] <= _timestamp(end, "end")]
+    res = {}
+    for g in GROUPS:
+        for when, mask in (("before", sv["date"] < start), ("after", sv["date"] >= start)):
+            scores = sv.loc[mask & sv["group"].eq(g), "score"]
+            if scores.empty:
+                raise ValueError(f"no survey answers from the {g} group {when} {start.date()}")
+            res[g, when] = nps_mod.nps(scores, confidence=confidence)
+    est = (res["treatment", "after"].score - res["treatment", "before"].score
+           - (res["control", "after"].score - res["control", "before"].score))
+    se = math.sqrt(sum(r.se**2 for r in res.values()))
+    q = float(stats.norm.ppf(1 - alpha / 2))
+    p = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else (0.0 if est else 1.0)
+    return NPSDiDResult(
+        estimate=est, ci_low=est - q * se, ci_high=est + q * se, p_value=p,
+        treatment_before=res["treatment", "before"].score,
+        treatment_after=res["treatment", "after"].score,
+        control_before=res["control", "before"].score,
+        control_after=res["control", "after"].score,
+        n_answers=sum(r.n for r in res.values()), confidence=confidence,
+    )
+
+
+# --- an illustrative complaints log [E6] -----------------------------------------------------
+#: [E6] urgency class of a complaint by its theme (our reading; adapt to the client's own rules).
+COMPLAINT_URGENCY: dict[str, str] = {
+    "quality": "high", "staff": "high", "service": "high",
+    "delivery": "medium", "other": "medium",
+    "price": "low", "assortment": "low",
+}
+#: Simulated median first-response and resolution times per urgency class, hours.
+_HANDLING_HOURS = {"high": (0.6, 10.0), "medium": (1.5, 30.0), "low": (4.0, 60.0)}
+
+
+def complaints_from_survey(survey: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """An illustrative complaints log built from the survey's detractor comments ([E6]).
+
+    Every answer scored 0–6 with a non-empty comment becomes a complaint received at a
+    working-day hour on the answer date; its ``theme`` comes from
+    :func:`loyalty_lib.nps.tag_comments` and its ``urgency`` from :data:`COMPLAINT_URGENCY`. The
+    handling is **simulated** (the samples hold no complaint log): response and resolution times
+    are log-normal around the medians in ``_HANDLING_HOURS`` (urgent complaints answered faster),
+    5 % are not resolved yet, satisfaction (1–5) falls with the response time. Deterministic for
+    a given ``seed``. Columns: ``complaint_id``, ``customer_id``, ``theme``, ``urgency``,
+    ``received_at``, ``responded_at``, ``resolved_at``, ``satisfaction`` — the input of
+    :func:`complaint_metrics`.
+    """
+    from loyalty_lib import nps as nps_mod  # sibling topic module; imported lazily
+
+    _require_frame(survey, ("date", "score", "comment"), "survey")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    text = survey["comment"].astype("string").fillna("").str.strip()
+    picked = survey[(pd.to_numeric(survey["score"]) <= 6).to_numpy() & text.ne("").to_numpy()]
+    if picked.empty:
+        raise ValueError("the survey has no detractor (0–6) answers with a comment")
+    picked = picked.sort_values("date", kind="stable")
+    rng = np.random.default_rng(seed)
+    n = len(picked)
+    themes = nps_mod.tag_comments(picked["comment"])["theme"].to_numpy(dtype=object)
+    urgency = np.array([COMPLAINT_URGENCY.get(t, "medium") for t in themes], dtype=object)
+    med_resp = np.array([_HANDLING_HOURS[u][0] for u in urgency])
+    med_res = np.array([_HANDLING_HOURS[u][1] for u in urgency])
+    received = (_dates(picked["date"], "survey.date").to_numpy()
+                + pd.to_timedelta(rng.integers(9 * 60, 20 * 60, n), unit="min").to_numpy())
+    resp_h = np.round(med_resp * np.exp(rng.normal(0.0, 0.8, n)), 2)
+    res_h = np.round(resp_h + med_res * np.exp(rng.normal(0.0, 0.6, n)), 2)
+    resolved = rng.random(n) >= 0.05
+    sat = np.clip(np.round(4.6 - 0.45 * np.log2(1 + resp_h) + rng.normal(0.0, 0.6, n)), 1, 5)
+    hour = pd.Timedelta(hours=1)
+    return pd.DataFrame({
+        "complaint_id": [f"K{i:05d}" for i in range(1, n + 1)],
+        "customer_id": picked["customer_id"].to_numpy() if "customer_id" in picked.columns
+        else pd.NA,
+        "theme": pd.array(themes, dtype="str"),
+        "urgency": pd.array(urgency, dtype="str"),
+        "received_at": received,
+        "responded_at": received + resp_h * hour,
+        "resolved_at": pd.Series(received + res_h * hour).where(resolved).to_numpy(),
+        "satisfaction": np.where(resolved, sat, np.nan),
+    })

@@ -41,11 +41,18 @@ __all__ = [
     "NPSDifference",
     "NPSInterpretation",
     "NPSResult",
+    "FEEDBACK_WAVES",
+    "MEASUREMENT_TRIGGERS",
     "bands_table",
     "benchmarks_table",
     "compare",
+    "conversion_scenarios",
+    "detractor_contacts",
+    "feedback_wave",
     "interpret",
+    "link_purchases",
     "margin_of_error",
+    "measurement_triggers",
     "nps",
     "nps_by",
     "nps_from_counts",
@@ -54,6 +61,7 @@ __all__ = [
     "sample_size",
     "tag_comments",
     "theme_shares",
+    "what_if_passives_convert",
 ]
 
 # --- survey wording (our own English wording of the questions in the sources) ----------------
@@ -723,3 +731,258 @@ def theme_shares(
     table.attrs["n_comments"] = n_comments
     table.attrs["groups"] = list(groups)
     return table
+
+
+# --- acting on the score: passives, measurement triggers, post-purchase waves -------------------
+
+
+def what_if_passives_convert(result: NPSResult, share: float) -> NPSResult:
+    """The NPS if ``share`` (0..1) of the passives became promoters, everyone else unchanged [N5].
+
+    Whole people move: round(share × passives) respondents (half to even). NPS rises by
+    100 × moved / n points, because a passive counts 0 and a promoter +1; n does not change.
+    """
+    if not isinstance(result, NPSResult):
+        raise TypeError(
+            f"result must be an NPSResult (from nps() or nps_from_counts()), got {result!r}"
+        )
+    if isinstance(share, bool) or not isinstance(share, int | float | np.integer | np.floating):
+        raise TypeError(f"share must be a number between 0 and 1, got {share!r}")
+    if not 0 <= share <= 1:
+        raise ValueError(f"share must be between 0 and 1 (e.g. 0.25 for a quarter), got {share!r}")
+    moved = round(share * result.passives)
+    return nps_from_counts(
+        result.promoters + moved,
+        result.passives - moved,
+        result.detractors,
+        confidence=result.confidence,
+    )
+
+
+def conversion_scenarios(
+    result: NPSResult, shares: Sequence[float] = (0.1, 0.25, 0.5)
+) -> pd.DataFrame:
+    """One row per share of passives turned into promoters [N5].
+
+    Columns: share_converted (0..1), passives_converted (respondents), score (NPS points after),
+    gain (points over ``result.score``).
+    """
+    rows = []
+    for share in shares:
+        after = what_if_passives_convert(result, share)
+        rows.append(
+            {
+                "share_converted": float(share),
+                "passives_converted": after.promoters - result.promoters,
+                "score": after.score,
+                "gain": after.score - result.score,
+            }
+        )
+    return pd.DataFrame(rows, columns=["share_converted", "passives_converted", "score", "gain"])
+
+
+MEASUREMENT_TRIGGERS: dict[str, str] = {
+    "average_check": "falling average check",
+    "spend_per_customer": "falling customer value (LTV)",
+    "new_customers": "more lost prospects",
+    "new_products": "new products ignored",
+}
+"""The [N10] signals that call for an NPS survey, keyed by the row names of
+:func:`measurement_triggers`."""
+
+
+def measurement_triggers(
+    transactions: pd.DataFrame,
+    *,
+    as_of: str | pd.Timestamp,
+    months: int = 3,
+    min_drop: float = 0.0,
+) -> pd.DataFrame:
+    """Checklist of the [N10] "time to measure NPS" signals: last ``months`` vs the ``months`` before.
+
+    Windows are whole calendar months ending with the month of ``as_of`` (later rows are ignored).
+    Rows (``signal``):
+
+    * ``average_check`` — mean order amount (currency; refunds excluded);
+    * ``spend_per_customer`` — net spend (refunds included) per customer who ordered in the window,
+      a short-run stand-in for LTV (currency);
+    * ``new_customers`` — customers whose first order falls in the window; fewer new customers is
+      the footprint of more lost prospects in transaction data;
+    * ``new_products`` — not computable from transactions (no product column): NaN, flagged NA.
+
+    Columns: signal, trigger ([N10] wording), previous, last, change (relative, last/previous − 1),
+    triggered (True when change < −``min_drop``; ``min_drop`` is a share, 0.05 = a 5 % fall).
+    Seasonal businesses: compare like with like (e.g. run it at the same month each year).
+    """
+    if not isinstance(transactions, pd.DataFrame):
+        raise TypeError(f"transactions must be a DataFrame, got {type(transactions).__name__}")
+    missing = {"customer_id", "date", "amount", "is_refund"} - set(transactions.columns)
+    if missing:
+        raise ValueError(f"transactions is missing column(s) {sorted(missing)}")
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ValueError(f"months must be a whole number ≥ 1, got {months!r}")
+    if isinstance(min_drop, bool) or not isinstance(min_drop, int | float) or not 0 <= min_drop < 1:
+        raise ValueError(f"min_drop must be a share between 0 and 1 (0.05 = 5 %), got {min_drop!r}")
+    end = pd.Timestamp(as_of).to_period("M")
+    tx = transactions[pd.to_datetime(transactions["date"]).dt.to_period("M") <= end]
+    month = pd.to_datetime(tx["date"]).dt.to_period("M")
+    last_start, prev_start = end - (months - 1), end - (2 * months - 1)
+    in_last = (month >= last_start).to_numpy()
+    in_prev = ((month >= prev_start) & (month < last_start)).to_numpy()
+    if not in_prev.any() or not in_last.any():
+        raise ValueError(
+            f"need transactions in both windows ({prev_start}..{last_start - 1} and "
+            f"{last_start}..{end}); check as_of={as_of!r} and months={months}"
+        )
+    orders = ~tx["is_refund"].to_numpy(dtype=bool)
+    first_month = (
+        pd.to_datetime(tx.loc[orders, "date"]).groupby(tx.loc[orders, "customer_id"]).min()
+    )
+    first_month = first_month.dt.to_period("M")
+
+    def window(mask: np.ndarray, lo: pd.Period, hi: pd.Period) -> dict[str, float]:
+        part = tx[mask]
+        buyers = part.loc[~part["is_refund"].to_numpy(dtype=bool), "customer_id"].nunique()
+        return {
+            "average_check": float(
+                part.loc[~part["is_refund"].to_numpy(dtype=bool), "amount"].mean()
+            ),
+            "spend_per_customer": float(part["amount"].sum() / buyers) if buyers else np.nan,
+            "new_customers": float(((first_month >= lo) & (first_month <= hi)).sum()),
+            "new_products": np.nan,
+        }
+
+    prev = window(in_prev, prev_start, last_start - 1)
+    last = window(in_last, last_start, end)
+    rows = []
+    for key, trigger in MEASUREMENT_TRIGGERS.items():
+        change = last[key] / prev[key] - 1 if prev[key] else np.nan
+        rows.append(
+            {
+                "signal": key,
+                "trigger": trigger,
+                "previous": prev[key],
+                "last": last[key],
+                "change": change,
+                "triggered": pd.NA if np.isnan(change) else bool(change < -min_drop),
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["triggered"] = table["triggered"].astype("boolean")
+    table.attrs["windows"] = (f"{prev_start}..{last_start - 1}", f"{last_start}..{end}")
+    return table
+
+
+FEEDBACK_WAVES: dict[str, tuple[int, int]] = {
+    "right after purchase": (0, 2),
+    "after a week": (5, 9),
+    "after a month": (25, 35),
+}
+"""The three post-purchase feedback waves [N11]: days since the purchase, inclusive bounds.
+The source names the moments (right after, a week after, a month after); the day ranges are
+ours, wide enough for a survey tool that sends on working days."""
+
+
+def feedback_wave(days_since_purchase: pd.Series | Sequence[float]) -> pd.Series:
+    """Label each answer with its [N11] wave from the days since the purchase it rates.
+
+    Labels are the keys of :data:`FEEDBACK_WAVES`; "other timing" outside those ranges; "not
+    linked" when the days are missing (an anonymous answer, or no purchase found before it).
+    """
+    days = pd.Series(days_since_purchase, dtype="Float64")
+    if (days.dropna() < 0).any():
+        raise ValueError("days_since_purchase must be ≥ 0 (an answer cannot precede its purchase)")
+    labels = pd.Series("other timing", index=days.index, dtype="str", name="feedback_wave")
+    for label, (lo, hi) in FEEDBACK_WAVES.items():
+        labels[((days >= lo) & (days <= hi)).fillna(False).to_numpy(dtype=bool)] = label
+    labels[days.isna().to_numpy()] = "not linked"
+    return labels
+
+
+def link_purchases(survey: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:
+    """The survey with the respondent's latest order on or before the answer date attached.
+
+    Adds ``purchase_date``, ``days_since_purchase`` (days), ``feedback_wave`` (:func:`feedback_wave`)
+    and, when the transactions have them, ``store`` and ``channel`` of that order — so NPS can be
+    cut by store or channel with :func:`nps_by`. Answers without a customer_id, or with no earlier
+    order, get missing values ("not linked"). Row order and index of ``survey`` are kept.
+    """
+    for name, frame, cols in (
+        ("survey", survey, ("customer_id", "date")),
+        ("transactions", transactions, ("customer_id", "date", "is_refund")),
+    ):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a DataFrame, got {type(frame).__name__}")
+        missing = set(cols) - set(frame.columns)
+        if missing:
+            raise ValueError(f"{name} is missing column(s) {sorted(missing)}")
+    extra = [c for c in ("store", "channel") if c in transactions.columns]
+    orders = transactions.loc[~transactions["is_refund"].to_numpy(dtype=bool)]
+    orders = pd.DataFrame(
+        {
+            "customer_id": orders["customer_id"].astype("str"),
+            "purchase_date": pd.to_datetime(orders["date"]),
+            **{c: orders[c] for c in extra},
+        }
+    ).sort_values("purchase_date", kind="stable")
+    left = pd.DataFrame(
+        {
+            "_row": np.arange(len(survey)),
+            "customer_id": survey["customer_id"].astype("str"),
+            "_date": _as_datetime(survey, "date").astype(orders["purchase_date"].dtype),
+        }
+    ).sort_values("_date", kind="stable")
+    # merge_asof (backward) finds each answer's latest order on or before the answer date.
+    linked = pd.merge_asof(
+        left, orders, left_on="_date", right_on="purchase_date", by="customer_id"
+    ).sort_values("_row")
+    days = (linked["_date"] - linked["purchase_date"]).dt.days.to_numpy()
+    out = survey.copy()
+    out["purchase_date"] = linked["purchase_date"].to_numpy()
+    out["days_since_purchase"] = pd.array(days, dtype="Float64")
+    out["feedback_wave"] = feedback_wave(
+        out["days_since_purchase"].reset_index(drop=True)
+    ).to_numpy()
+    for c in extra:
+        out[c] = linked[c].to_numpy()
+    return out
+
+
+def detractor_contacts(
+    survey: pd.DataFrame,
+    *,
+    respond_within_hours: float = 24.0,
+    score_col: str = "score",
+    comment_col: str = "comment",
+) -> pd.DataFrame:
+    """Detractors to call back, newest first, with the comment's theme and a reply deadline.
+
+    [N4] contact detractors about their problem; [N12] answer all feedback within 24 hours.
+    Columns: the survey's respondent_id / customer_id / date when present, score, theme
+    (:func:`tag_comments`), comment, contactable (a customer_id is known), respond_by (answer
+    date + ``respond_within_hours``; dates without a time count from midnight).
+    """
+    if not isinstance(survey, pd.DataFrame):
+        raise TypeError(f"survey must be a DataFrame, got {type(survey).__name__}")
+    for col in (score_col, comment_col, "date"):
+        if col not in survey.columns:
+            raise ValueError(f"survey has no {col!r} column; columns are {list(survey.columns)}")
+    if (
+        isinstance(respond_within_hours, bool)
+        or not isinstance(respond_within_hours, int | float)
+        or not respond_within_hours > 0
+    ):
+        raise ValueError(
+            f"respond_within_hours must be a positive number of hours, got {respond_within_hours!r}"
+        )
+    is_detractor = (nps_group(survey[score_col]) == "detractor").to_numpy()
+    rows = survey[is_detractor]
+    keep = [c for c in ("respondent_id", "customer_id", "date") if c in rows.columns]
+    out = rows[keep].assign(
+        score=rows[score_col],
+        theme=tag_comments(rows[comment_col])["theme"],
+        comment=rows[comment_col],
+        contactable=rows["customer_id"].notna() if "customer_id" in rows else False,
+        respond_by=_as_datetime(rows, "date") + pd.Timedelta(hours=respond_within_hours),
+    )
+    return out.sort_values("date", ascending=False, kind="stable")

@@ -31,20 +31,27 @@ __all__ = [
     "GOALS",
     "KEY_FACTORS",
     "KPIS",
+    "MEMBER_UPLIFT_RANGE",
     "MIN_EFFECTIVE_DISCOUNT",
     "STARTING_BUDGET_EUR",
     "TOOLS",
+    "VERDICTS",
+    "ProgramBaseline",
     "ProgramCanvas",
     "ProgramEconomics",
+    "break_even_redemption",
     "break_even_uplift",
     "loyalty_factors",
     "loyalty_methods",
     "method_effects",
+    "program_baseline",
     "program_models",
     "program_tasks",
     "roi",
+    "scenario_grid",
     "simulate_program",
     "simulate_scenarios",
+    "uplift_verdict",
     "validate_canvas",
 ]
 
@@ -95,6 +102,13 @@ KPIS: dict[str, str] = {
 STARTING_BUDGET_EUR = 5_000
 """Reported minimum budget for a basic program [P8]."""
 
+MEMBER_UPLIFT_RANGE: tuple[float, float] = (0.12, 0.18)
+"""Program members spend 12–18 % more than non-members, as reported [L6] (shares)."""
+
+VERDICTS: tuple[str, ...] = ("profitable", "depends", "not profitable")
+"""Answers of :func:`uplift_verdict`: pays off across the reported uplift range, only in part of
+it, or nowhere in it."""
+
 # --- the canvas ----------------------------------------------------------------------------------
 
 
@@ -106,7 +120,7 @@ def _as_tuple(value: Any) -> tuple:
     return tuple(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # keep Result.__repr__: the sentence
 class ProgramCanvas(Result):
     """The five design stages [P1] and the requirements [P5] of one loyalty program.
 
@@ -415,7 +429,7 @@ _OUTPUT_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # keep Result.__repr__: the sentence
 class ProgramEconomics(Result):
     """One year of a points program (RUB/yr unless noted); fields are floats or arrays.
 
@@ -680,3 +694,165 @@ def simulate_scenarios(
         columns=["member_uplift"] + (["fixed_costs"] if "fixed_costs" in scenarios else [])
     )
     return pd.concat([scenarios, extra], axis=1)
+
+
+# --- inputs from data, grids, verdicts -----------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)  # keep Result.__repr__: the sentence
+class ProgramBaseline(Result):
+    """What the members would spend without a program: the simulator's first three inputs.
+
+    ``avg_check`` (m, currency per order) and ``purchases_per_year`` (a, orders per active
+    customer-year) come from :func:`loyalty_lib.ltv.ltv_from_transactions` with yearly periods;
+    ``members`` = ``member_share`` × customers with a purchase in the 365 days up to
+    ``observation_end``; ``baseline_revenue`` = members × m × a (currency per year).
+    """
+
+    members: int
+    active_customers: int
+    member_share: float
+    avg_check: float
+    purchases_per_year: float
+    baseline_revenue: float
+    observation_end: pd.Timestamp
+    currency: str = "RUB"
+
+    def kwargs(self) -> dict[str, float]:
+        """``members``, ``avg_check``, ``purchases_per_year`` as keywords for :func:`simulate_program`."""
+        return {
+            "members": self.members,
+            "avg_check": self.avg_check,
+            "purchases_per_year": self.purchases_per_year,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"{self.members:,} members ({self.member_share:.0%} of {self.active_customers:,} "
+            f"customers active in the year to {self.observation_end.date()}) × average check "
+            f"{self.avg_check:,.0f} {self.currency} × {self.purchases_per_year:.2f} purchases per "
+            f"year = {self.baseline_revenue:,.0f} {self.currency}/yr of member spend before the "
+            "program."
+        )
+
+
+def program_baseline(
+    transactions: pd.DataFrame,
+    observation_end: Any,
+    *,
+    member_share: float = 1.0,
+    currency: str = "RUB",
+) -> ProgramBaseline:
+    """Members, average check and purchases per year of a program from a transactions table.
+
+    ``member_share`` (0..1] is the share of active customers expected to join (an assumption).
+    The data must hold at least two complete calendar years up to ``observation_end``
+    (:func:`loyalty_lib.ltv.ltv_from_transactions` needs them).
+    """
+    # Imported here: ltv is a sibling topic; program must stay importable on its own.
+    from loyalty_lib.ltv.simple import ltv_from_transactions
+
+    share = _number(member_share)
+    if share is None or not 0 < share <= 1:
+        raise ValueError(f"member_share must be a share in (0, 1], got {member_share!r}")
+    if not isinstance(transactions, pd.DataFrame):
+        raise TypeError(f"transactions must be a DataFrame, got {type(transactions).__name__}")
+    end = pd.Timestamp(observation_end).normalize()
+    yearly = ltv_from_transactions(transactions, period="Y", end=end, currency=currency)
+    in_year = transactions["date"].between(end - pd.Timedelta(days=364), end)
+    active = int(transactions.loc[in_year & ~transactions["is_refund"], "customer_id"].nunique())
+    if active == 0:
+        raise ValueError(f"no purchases in the 365 days up to {end.date()}: no one to enrol")
+    members = round(share * active)
+    return ProgramBaseline(
+        members=members,
+        active_customers=active,
+        member_share=share,
+        avg_check=float(yearly.avg_check),
+        purchases_per_year=float(yearly.purchases_per_period),
+        baseline_revenue=members * float(yearly.avg_check) * float(yearly.purchases_per_period),
+        observation_end=end,
+        currency=currency,
+    )
+
+
+def scenario_grid(base: dict[str, float], **axes: Sequence[float]) -> pd.DataFrame:
+    """Every combination of the ``axes`` values, the other inputs taken from ``base``.
+
+    ``scenario_grid(base, redemption_rate=[0.4, 0.8], member_uplift=[0.12, 0.18])`` gives four
+    rows ready for :func:`simulate_scenarios`; the axes columns come first, in the order given.
+    """
+    if not isinstance(base, dict):
+        raise TypeError(f"base must be a dict of inputs, got {type(base).__name__}")
+    if not axes:
+        raise ValueError("give at least one axis, e.g. member_uplift=[0.12, 0.15, 0.18]")
+    for name, values in axes.items():
+        if isinstance(values, str) or len(values) == 0:
+            raise ValueError(f"axis {name!r} must be a non-empty list of numbers, got {values!r}")
+    index = pd.MultiIndex.from_product([list(v) for v in axes.values()], names=list(axes))
+    grid = index.to_frame(index=False)
+    for name, value in base.items():
+        if name not in axes:
+            grid[name] = value
+    return grid
+
+
+def break_even_redemption(
+    *,
+    members: _Num,
+    avg_check: _Num,
+    purchases_per_year: _Num,
+    earn_rate: _Num,
+    point_value: _Num,
+    member_uplift: _Num,
+    gross_margin: _Num,
+    fixed_costs: _Num = 0.0,
+    tiers: Sequence[tuple[float, float]] | None = None,
+) -> float | np.ndarray:
+    """Redemption rate (share) at which :func:`simulate_program`'s net benefit and ROI are 0.
+
+    Net benefit is B·u·g − r·P − F with P = B·(1 + u)·earn_rate·multiplier·point_value the face
+    value of the points issued, so r* = (B·u·g − F) / P. Above 1: the program pays even if every
+    point is redeemed; below 0: it loses money even if none is; NaN when points cost nothing
+    (P = 0).
+    """
+    b = (
+        _arr(members, "members", low=0)
+        * _arr(avg_check, "avg_check", low=0)
+        * _arr(purchases_per_year, "purchases_per_year", low=0)
+    )
+    u = _arr(member_uplift, "member_uplift", low=-1, low_open=True)
+    g = _arr(gross_margin, "gross_margin", low=0, high=1)
+    f = _arr(fixed_costs, "fixed_costs", low=0)
+    face = (
+        b
+        * (1 + u)
+        * _arr(earn_rate, "earn_rate", low=0)
+        * _mean_multiplier(tiers)
+        * _arr(point_value, "point_value", low=0)
+    )
+    b, u, g, f, face = np.broadcast_arrays(b, u, g, f, face)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(face > 0, (b * u * g - f) / np.where(face > 0, face, 1.0), np.nan)
+    return _scalar_or_array(r)
+
+
+def uplift_verdict(break_even: float, reported: tuple[float, float] = MEMBER_UPLIFT_RANGE) -> str:
+    """Compare a break-even member uplift with the reported range (12–18 % [L6]).
+
+    ``"profitable"`` when the break-even lies below the range's low end (the program pays even
+    at the low end), ``"depends"`` when it lies inside the range, ``"not profitable"`` when it is
+    at or above the high end (or infinite). Shares: 0.15 = 15 %.
+    """
+    value = _number(break_even)
+    if value is None and not (isinstance(break_even, float) and math.isinf(break_even)):
+        raise ValueError(f"break_even must be a number (inf allowed), got {break_even!r}")
+    low, high = (float(x) for x in reported)
+    if not low < high:
+        raise ValueError(f"reported must be (low, high) with low < high, got {reported!r}")
+    be = float(break_even)
+    if be < low:
+        return VERDICTS[0]
+    if be < high:
+        return VERDICTS[1]
+    return VERDICTS[2]

@@ -8,14 +8,25 @@ compare the page with the library). :func:`displayed_text` reads that text back 
 
 The compute functions (:func:`nps_text`, :func:`ltv_compute`, :func:`program_text`) do all the
 work and are usable without a browser.
+
+Stored lessons must re-store byte for byte, so each calculator gives its widgets model ids derived
+from its name and a per-process serial (:func:`stable_model_ids`) instead of ipywidgets' random
+ones, and its chart is a PNG without the matplotlib version stamp.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
-from collections.abc import Callable
+import io
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+import comm
 import ipywidgets as w
 
 from loyalty_lib._result import Result
@@ -33,6 +44,7 @@ __all__ = [
     "nps_text",
     "program_calculator",
     "program_text",
+    "stable_model_ids",
 ]
 
 RESULT_CLASS = "loyalty-result"
@@ -82,6 +94,46 @@ def _wire(inputs: list[w.ValueWidget], update: Callable[[], None]) -> None:
 
 _STYLE = {"description_width": "initial"}
 
+# --- deterministic widget ids ----------------------------------------------------------------
+
+_ID_NAMESPACE = uuid.UUID("5f0d3c1e-7a52-4b8e-9c61-05a1d2b3c4e5")
+_serials = itertools.count(1)  # per process: two calculators in one kernel never share an id
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def stable_model_ids(name: str) -> Iterator[None]:
+    """Widgets created inside the block get model ids uuid5(name/serial/n), n = creation order.
+
+    ipywidgets draws a random uuid4 per widget (and per implicit Layout/Style); stored notebooks
+    keep those ids in their outputs and widget state, so every re-run would change the file.
+    The ids stay unique within a kernel because ``serial`` grows with each block.
+    """
+    serial = next(_serials)
+    counter = itertools.count()
+    original = comm.create_comm  # ipywidgets looks it up on the module at every widget creation
+
+    def create_comm(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault(
+            "comm_id", uuid.uuid5(_ID_NAMESPACE, f"{name}/{serial}/{next(counter)}").hex
+        )
+        return original(*args, **kwargs)
+
+    comm.create_comm = create_comm
+    try:
+        yield
+    finally:
+        comm.create_comm = original
+
+
+def _stable_ids(func: _F) -> _F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with stable_model_ids(func.__name__):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 # --- NPS -----------------------------------------------------------------------------------------
 
@@ -94,6 +146,7 @@ def nps_text(promoters: int, passives: int, detractors: int) -> str:
         return f"Cannot compute NPS: {exc}"
 
 
+@_stable_ids
 def nps_calculator(promoters: int = 45, passives: int = 33, detractors: int = 22) -> w.VBox:
     """Counts of promoters / passives / detractors → NPS with its 95 % CI."""
     inputs = [
@@ -154,6 +207,7 @@ def ltv_compute(
     )
 
 
+@_stable_ids
 def ltv_calculator(
     avg_check: float = 1500.0,
     purchases_per_period: float = 2.0,
@@ -203,6 +257,7 @@ def program_text(**kwargs: float) -> str:
         return f"Cannot simulate the program: {exc}"
 
 
+@_stable_ids
 def program_calculator(
     members: int = 10_000,
     avg_check: float = 2_000.0,
@@ -216,7 +271,7 @@ def program_calculator(
 ) -> w.VBox:
     """Sliders for the points program → :func:`simulate_program` sentence and a cash-flow chart."""
     from IPython import get_ipython
-    from IPython.display import display
+    from IPython.display import Image, display
 
     from loyalty_lib.plots.program import program_cashflow
 
@@ -256,8 +311,11 @@ def program_calculator(
         fig, ax = plt.subplots(figsize=(6, 3.5))
         program_cashflow(simulate_program(**kwargs), ax=ax)
         if get_ipython() is not None:
+            # A PNG without the "Software: matplotlib x.y" chunk keeps stored notebooks stable.
+            png = io.BytesIO()
+            fig.savefig(png, format="png", metadata={"Software": None})
             with chart:
-                display(fig)
+                display(Image(data=png.getvalue(), format="png"))
         plt.close(fig)  # otherwise the inline backend shows it a second time
 
     _wire(list(fields.values()), update)

@@ -430,3 +430,151 @@ def test_trend_and_theme_plots(survey):
     with pytest.raises(ValueError, match="unknown industry"):
         P.nps_trend(N.nps_trend(survey), benchmark="airlines")
     plt.close("all")
+
+
+# --- acting on the score: passives, triggers, post-purchase waves ---------------------------------
+
+
+def test_what_if_passives_convert_by_hand():
+    # 50/30/20 (NPS 30). Half the passives (15) become promoters: 65/15/20 → NPS 45.
+    base = N.nps_from_counts(50, 30, 20)
+    after = N.what_if_passives_convert(base, 0.5)
+    assert (after.promoters, after.passives, after.detractors) == (65, 15, 20)
+    assert after.score == pytest.approx(45.0)
+    # A quarter of 30 is 7.5 people → 8 move (round half to even): 58/22/20 → NPS 38.
+    assert N.what_if_passives_convert(base, 0.25).score == pytest.approx(38.0)
+    assert N.what_if_passives_convert(base, 0) == base
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        N.what_if_passives_convert(base, 1.5)
+    with pytest.raises(TypeError, match="NPSResult"):
+        N.what_if_passives_convert(30.0, 0.5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 300), st.integers(0, 300), st.floats(0, 1))
+def test_what_if_gain_is_moved_over_n(p, pa, d, share):
+    if p + pa + d == 0:
+        return
+    base = N.nps_from_counts(p, pa, d)
+    after = N.what_if_passives_convert(base, share)
+    moved = after.promoters - p
+    # A passive counts 0 and a promoter +1: the score rises by 100·moved/n, n unchanged.
+    assert 0 <= moved <= pa
+    assert after.n == base.n and after.detractors == d
+    assert after.score - base.score == pytest.approx(100 * moved / base.n)
+
+
+def test_conversion_scenarios_table():
+    # 40/40/20, n = 100: converting 10 % (4), 25 % (10), 50 % (20) adds 4, 10, 20 points to 20.
+    table = N.conversion_scenarios(N.nps_from_counts(40, 40, 20))
+    assert table["passives_converted"].tolist() == [4, 10, 20]
+    assert table["score"].tolist() == pytest.approx([24.0, 30.0, 40.0])
+    assert table["gain"].tolist() == pytest.approx([4.0, 10.0, 20.0])
+
+
+@pytest.fixture
+def small_tx() -> pd.DataFrame:
+    # Jan–Mar: A 100 (Jan, first), B 200 (Feb, first), A refund −50 (Mar).
+    # Apr–Jun: C 90 (Apr, first), A 120 (May). July row is after as_of and must be ignored.
+    return pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "A", "C", "A", "D"],
+            "date": pd.to_datetime(
+                ["2025-01-05", "2025-02-10", "2025-03-01", "2025-04-02", "2025-05-20", "2025-07-01"]
+            ),
+            "amount": [100.0, 200.0, -50.0, 90.0, 120.0, 999.0],
+            "is_refund": [False, False, True, False, False, False],
+            "store": ["X", "Y", "X", "Y", "Z", "X"],
+            "channel": ["store", "app", "store", "online", "app", "store"],
+        }
+    )
+
+
+def test_measurement_triggers_by_hand(small_tx):
+    # Previous (Jan–Mar): average check (100+200)/2 = 150; spend/customer (300−50)/2 = 125;
+    # new customers 2. Last (Apr–Jun): 105; 210/2 = 105; 1 (C; D is after as_of).
+    # Changes: −30 %, −16 %, −50 %. With min_drop 0.2, the 16 % fall does not trigger.
+    t = N.measurement_triggers(small_tx, as_of="2025-06-30", months=3, min_drop=0.2)
+    t = t.set_index("signal")
+    assert t["previous"].tolist()[:3] == pytest.approx([150.0, 125.0, 2.0])
+    assert t["last"].tolist()[:3] == pytest.approx([105.0, 105.0, 1.0])
+    assert t.loc["spend_per_customer", "change"] == pytest.approx(105 / 125 - 1)
+    assert t["triggered"].tolist()[:3] == [True, False, True]
+    assert pd.isna(t.loc["new_products", "triggered"])
+    assert t.attrs["windows"] == ("2025-01..2025-03", "2025-04..2025-06")
+    assert set(t["trigger"]) == set(N.MEASUREMENT_TRIGGERS.values())
+    with pytest.raises(ValueError, match="both windows"):
+        N.measurement_triggers(small_tx, as_of="2025-02-28", months=3)
+    with pytest.raises(ValueError, match="months"):
+        N.measurement_triggers(small_tx, as_of="2025-06-30", months=0)
+
+
+def test_feedback_wave_labels():
+    # [N11]: 0–2 days right after, 5–9 after a week, 25–35 after a month.
+    days = [0, 2, 3, 7, 30, 40, None]
+    assert N.feedback_wave(days).tolist() == [
+        "right after purchase",
+        "right after purchase",
+        "other timing",
+        "after a week",
+        "after a month",
+        "other timing",
+        "not linked",
+    ]
+    with pytest.raises(ValueError, match="≥ 0"):
+        N.feedback_wave([-1])
+
+
+def test_link_purchases_by_hand(small_tx):
+    survey = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "C", None, "B"],
+            "date": pd.to_datetime(
+                ["2025-01-06", "2025-03-02", "2025-04-02", "2025-04-03", "2025-02-01"]
+            ),
+            "score": [9, 3, 7, 10, 8],
+        },
+        index=["r1", "r2", "r3", "r4", "r5"],
+    )
+    out = N.link_purchases(survey, small_tx)
+    assert list(out.index) == ["r1", "r2", "r3", "r4", "r5"]
+    # r1: A's order of 01-05, 1 day. r2: the 03-01 row is a refund, so still 01-05: 56 days.
+    # r3: C's order the same day, 0 days. r4 anonymous; r5 answered before B's first order.
+    assert out["days_since_purchase"].tolist()[:3] == [1, 56, 0]
+    assert out["days_since_purchase"].isna().tolist() == [False, False, False, True, True]
+    assert out["feedback_wave"].tolist() == [
+        "right after purchase",
+        "other timing",
+        "right after purchase",
+        "not linked",
+        "not linked",
+    ]
+    assert out.loc["r3", "channel"] == "online" and out.loc["r1", "store"] == "X"
+    by_store = N.nps_by(out.dropna(subset=["store"]), "store").set_index("store")
+    assert by_store.loc["X", "n"] == 2  # r1 (9) and r2 (3): one promoter, one detractor → 0
+    assert by_store.loc["X", "score"] == pytest.approx(0.0)
+
+
+def test_detractor_contacts_by_hand(survey):
+    # Detractors in the fixture: r3 (2, "Слишком дорого!", 03-05), r6 (0, rude cashier, 04-20),
+    # r7 (6, out of stock, 04-30). Newest first; reply due 24 h after the answer day [N12].
+    survey = survey.assign(customer_id=["c0", "c1", "c2", None, "c4", "c5", "c6", "c7"])
+    survey.loc[3, "customer_id"] = None
+    out = N.detractor_contacts(survey)
+    assert out["respondent_id"].tolist() == ["r7", "r6", "r3"]
+    assert out["theme"].tolist() == ["assortment", "staff", "price"]
+    assert out["contactable"].tolist() == [True, True, False]
+    assert out["respond_by"].iloc[0] == pd.Timestamp("2025-05-01 00:00")
+    six = N.detractor_contacts(survey, respond_within_hours=6)
+    assert six["respond_by"].iloc[-1] == pd.Timestamp("2025-03-05 06:00")
+    with pytest.raises(ValueError, match="positive number of hours"):
+        N.detractor_contacts(survey, respond_within_hours=0)
+
+
+def test_trend_plot_leaves_room_above_benchmark_and_bands(survey):
+    # Fixture: March CI reaches +100 (clipped), the retail benchmark is 50: both must be in view.
+    trend = N.nps_trend(survey)
+    ax = P.nps_trend(trend, benchmark="retail")
+    low, high = ax.get_ylim()
+    assert high > max(trend["ci_high"].max(), 50) and low < trend["ci_low"].min()
+    plt.close("all")

@@ -310,3 +310,128 @@ def test_break_even_and_factor_plots():
     with pytest.raises(ValueError):
         Pp.break_even([0.1, 0.2], [1.0])
     plt.close("all")
+
+
+# --- baseline from data, grids, break-even redemption, verdicts ----------------------------------
+
+
+def _tiny_transactions() -> pd.DataFrame:
+    rows = [
+        ("a", "2024-03-01", 100.0, False, "O1"),
+        ("a", "2024-06-01", 200.0, False, "O2"),
+        ("b", "2024-09-01", 300.0, False, "O3"),
+        ("a", "2025-02-01", 400.0, False, "O4"),
+        ("c", "2025-05-01", 100.0, False, "O5"),
+        ("c", "2025-11-01", 100.0, False, "O6"),
+        ("b", "2025-03-01", -300.0, True, "R3"),  # b's only 2025 row is a refund
+    ]
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount", "is_refund", "order_id"])
+    tx["date"] = pd.to_datetime(tx["date"])
+    return tx
+
+
+def test_program_baseline_by_hand():
+    # Net revenue 100+200+300+400+100+100−300 = 900 RUB over 6 orders → m = 150 RUB.
+    # Active customer-years: 2024 {a, b}, 2025 {a, c} = 4 → a = 6/4 = 1.5 orders per year.
+    # Purchases in the year to 2025-12-31: a and c (b only refunded) → 2 active; half join → 1.
+    # Baseline revenue 1 × 150 × 1.5 = 225 RUB/yr.
+    base = Pg.program_baseline(_tiny_transactions(), "2025-12-31", member_share=0.5)
+    assert (base.active_customers, base.members) == (2, 1)
+    assert base.avg_check == pytest.approx(150.0)
+    assert base.purchases_per_year == pytest.approx(1.5)
+    assert base.baseline_revenue == pytest.approx(225.0)
+    assert base.kwargs() == {"members": 1, "avg_check": base.avg_check, "purchases_per_year": 1.5}
+    assert str(base).startswith("1 members (50% of 2 customers active in the year to 2025-12-31)")
+    econ = Pg.simulate_program(**base.kwargs(), earn_rate=0, point_value=1, redemption_rate=0.5,
+                               member_uplift=0.1, gross_margin=0.5)  # fmt: skip
+    assert econ.baseline_revenue == pytest.approx(225.0)
+    for bad in (0, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="member_share"):
+            Pg.program_baseline(_tiny_transactions(), "2025-12-31", member_share=bad)
+    with pytest.raises(ValueError, match="no purchases"):
+        Pg.program_baseline(_tiny_transactions(), "2026-12-31")
+
+
+def test_scenario_grid_is_the_cartesian_product():
+    grid = Pg.scenario_grid(BASE, redemption_rate=[0.4, 0.8], member_uplift=[0.12, 0.15, 0.18])
+    assert len(grid) == 6
+    assert list(grid.columns[:2]) == ["redemption_rate", "member_uplift"]
+    assert grid[["redemption_rate", "member_uplift"]].drop_duplicates().shape[0] == 6
+    assert set(grid["redemption_rate"]) == {0.4, 0.8}
+    assert (grid["members"] == BASE["members"]).all()
+    out = Pg.simulate_scenarios(grid)
+    # Row 0 = redemption 0.4, uplift 0.12: margin 120e6·0.12·0.4 = 5.76e6; rewards
+    # 134.4e6·0.05·0.4 = 2.688e6; net 5.76e6 − 2.688e6 − 0.5e6 = 2.572e6 RUB.
+    assert out.loc[0, "net_benefit"] == pytest.approx(2_572_000)
+    with pytest.raises(ValueError, match="at least one axis"):
+        Pg.scenario_grid(BASE)
+    with pytest.raises(ValueError, match="non-empty"):
+        Pg.scenario_grid(BASE, member_uplift=[])
+
+
+def test_break_even_redemption_by_hand():
+    # Face value of points: 120e6·1.15·0.05·1 = 6.9e6 RUB; incremental margin 7.2e6, fixed 0.5e6:
+    # r* = (7.2e6 − 0.5e6)/6.9e6 = 0.9710145.
+    kw = {k: v for k, v in BASE.items() if k != "redemption_rate"}
+    r_star = Pg.break_even_redemption(**kw)
+    assert r_star == pytest.approx(6.7 / 6.9)
+    assert Pg.simulate_program(**kw, redemption_rate=r_star).roi == pytest.approx(0, abs=1e-12)
+    # Negative when the margin does not even cover the fixed costs: uplift 0.01 →
+    # (1.2e6·0.4 − 0.5e6)/(121.2e6·0.05) = −20,000/6.06e6.
+    assert Pg.break_even_redemption(**{**kw, "member_uplift": 0.01}) == pytest.approx(-2e4 / 6.06e6)
+    assert math.isnan(Pg.break_even_redemption(**{**kw, "earn_rate": 0.0}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.0, 0.5), st.floats(0.01, 0.1), st.floats(0.1, 0.8), st.floats(0.0, 5e6))
+def test_break_even_redemption_zeroes_net_benefit(uplift, earn, margin, fixed):
+    kw = {**BASE, "member_uplift": uplift, "earn_rate": earn, "gross_margin": margin,
+          "fixed_costs": fixed}  # fmt: skip
+    kw.pop("redemption_rate")
+    r_star = float(Pg.break_even_redemption(**kw))
+    # Second method: net benefit is linear in r, so two simulator runs give its root.
+    n0 = float(Pg.simulate_program(**kw, redemption_rate=0.0).net_benefit)
+    n1 = float(Pg.simulate_program(**kw, redemption_rate=1.0).net_benefit)
+    assert r_star == pytest.approx(n0 / (n0 - n1), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("break_even", "verdict"),
+    [(0.05, "profitable"), (0.1199, "profitable"), (0.12, "depends"), (0.15, "depends"),
+     (0.18, "not profitable"), (0.4, "not profitable"), (math.inf, "not profitable")],
+)  # fmt: skip
+def test_uplift_verdict_against_the_reported_range(break_even, verdict):
+    assert Pg.MEMBER_UPLIFT_RANGE == (0.12, 0.18)  # [L6] members spend 12–18 % more
+    assert Pg.uplift_verdict(break_even) == verdict
+    assert verdict in Pg.VERDICTS
+
+
+def test_uplift_verdict_rejects_bad_input():
+    with pytest.raises(ValueError, match="break_even"):
+        Pg.uplift_verdict(float("nan"))
+    with pytest.raises(ValueError, match="low < high"):
+        Pg.uplift_verdict(0.1, (0.2, 0.1))
+
+
+def test_roi_heatmap_labels_each_cell():
+    grid = Pg.simulate_scenarios(
+        Pg.scenario_grid(BASE, redemption_rate=[0.6, 1.0], member_uplift=[0.05, 0.15])
+    )
+    ax = Pp.roi_heatmap(grid)
+    # By hand (total cost = rewards + 0.5e6): r 0.6/u 0.05: net 2.4e6 − 3.78e6 − 0.5e6 = −1.88e6
+    # on 4.28e6 → −44 %; r 0.6/u 0.15 → +55 % (test_one_scenario_by_hand); r 1/u 0.05: rewards
+    # 6.3e6, net −4.4e6 on 6.8e6 → −65 %; r 1/u 0.15: rewards 6.9e6, net −0.2e6 on 7.4e6 → −3 %.
+    assert [t.get_text() for t in ax.texts] == ["-44%", "+55%", "-65%", "-3%"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5%", "15%"]
+    with pytest.raises(ValueError, match="missing column"):
+        Pp.roi_heatmap(grid.drop(columns="roi"))
+    plt.close("all")
+
+
+def test_break_even_plot_shades_the_reported_range():
+    uplifts = np.linspace(0, 0.3, 7)
+    econ = Pg.simulate_program(**{**BASE, "member_uplift": uplifts})
+    ax = Pp.break_even(uplifts, econ.net_benefit, reported_range=Pg.MEMBER_UPLIFT_RANGE)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "reported member uplift 12–18%" in labels
+    plt.close("all")

@@ -6,6 +6,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import itertools
+import uuid
+
+import comm
 import ipywidgets as w
 import pytest
 
@@ -92,3 +96,35 @@ def test_program_calculator_updates():
 def test_displayed_text_needs_a_result_area():
     with pytest.raises(ValueError, match="result area"):
         W.displayed_text(w.VBox([w.IntSlider()]))
+
+
+def _model_ids(box: w.Widget) -> list[str]:
+    # Every widget model the calculator owns, implicit Layout/Style models included.
+    ids = []
+    for widget in W._walk(box):
+        ids += [widget.model_id, widget.layout.model_id]
+        if getattr(widget, "style", None) is not None:
+            ids.append(widget.style.model_id)
+    return ids
+
+
+def test_calculators_get_stable_unique_model_ids(monkeypatch):
+    original = comm.create_comm
+    monkeypatch.setattr(W, "_serials", itertools.count(1))
+    first = _model_ids(W.program_calculator())
+    second = _model_ids(W.program_calculator())
+    # A fresh process (serial restarts at 1) gives the first calculator's ids again; close the
+    # widgets first, as a new kernel would not hold them.
+    w.Widget.close_all()
+    monkeypatch.setattr(W, "_serials", itertools.count(1))
+    again = _model_ids(W.program_calculator())
+    w.Widget.close_all()
+    assert first == again
+    assert len(set(first + second)) == len(first) + len(second)  # no clash within a kernel
+    # Independent recomputation of the scheme: the first model created is uuid5(ns, name/1/0).
+    expected = uuid.uuid5(W._ID_NAMESPACE, "program_calculator/1/0").hex
+    assert expected in first
+    assert comm.create_comm is original  # the patch is undone after building
+    with pytest.raises(RuntimeError), W.stable_model_ids("boom"):
+        raise RuntimeError("building failed")
+    assert comm.create_comm is original

@@ -12,12 +12,15 @@ from loyalty_lib.ltv.gamma_gamma import (
 )
 from loyalty_lib.ltv.holdout import HoldoutCheck, calibration_holdout, holdout_check
 from loyalty_lib.ltv.simple import (
+    LTVCACResult,
     LTVResult,
     RetentionCostResult,
     discounted_ltv,
     lifetime_from_churn,
     ltv,
+    ltv_by_churn,
     ltv_from_transactions,
+    ltv_to_cac,
     retention_vs_acquisition,
 )
 
@@ -26,6 +29,7 @@ __all__ = [
     "CorrelationResult",
     "GammaGamma",
     "HoldoutCheck",
+    "LTVCACResult",
     "LTVResult",
     "RetentionCostResult",
     "calibration_holdout",
@@ -35,7 +39,9 @@ __all__ = [
     "holdout_check",
     "lifetime_from_churn",
     "ltv",
+    "ltv_by_churn",
     "ltv_from_transactions",
+    "ltv_to_cac",
     "retention_curve",
     "retention_vs_acquisition",
     "simulate",

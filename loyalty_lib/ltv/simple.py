@@ -240,3 +240,63 @@ def retention_vs_acquisition(acquisition_cost: float, retention_cost_discount: t
     return RetentionCostResult(acquisition_cost=cost, retention_cost_low=cost * (1 - hi),
                                retention_cost_high=cost * (1 - lo), cheaper_low=lo, cheaper_high=hi,
                                currency=currency)
+
+
+def ltv_by_churn(avg_check: float, purchases_per_period: float, churn_rates: Any = None) -> pd.DataFrame:
+    """LTV = m × a / churn over a range of churn rates [L1, L2]: how much each point of churn costs.
+
+    ``churn_rates`` — shares per period in (0, 1]; default 5 %, 10 %, …, 100 %. Returns one row per
+    rate with ``churn``, ``retention`` (1 − churn), ``lifetime_periods`` (t = 1 / churn) and
+    ``ltv`` (currency units), sorted by churn.
+    """
+    m = float(_array("avg_check", avg_check))
+    a = float(_array("purchases_per_period", purchases_per_period))
+    rates = np.round(np.arange(1, 21) * 0.05, 2) if churn_rates is None else churn_rates
+    churn = np.sort(np.atleast_1d(_array("churn_rates", rates, low=0.0, low_inclusive=False, high=1.0)).ravel())
+    if churn.size == 0:
+        raise ValueError("churn_rates is empty; expected at least one share in (0, 1]")
+    lifetime = lifetime_from_churn(churn)
+    return pd.DataFrame({"churn": churn, "retention": 1.0 - churn, "lifetime_periods": lifetime,
+                         "ltv": ltv(m, a, lifetime)})
+
+
+@dataclass(frozen=True)
+class LTVCACResult(Result):
+    """Customer value against the cost of winning a customer [L5] (see :func:`ltv_to_cac`)."""
+
+    ltv: float                   # value of a customer as given (revenue unless margin already applied)
+    gross_margin: float          # share of ltv kept as gross profit
+    margin_ltv: float            # ltv × gross_margin, currency units
+    acquisition_cost: float      # CAC: spend to win one new customer, currency units
+    ratio: float                 # margin_ltv / acquisition_cost
+    target_ratio: float          # the ratio the business aims for (3 is a common rule of thumb)
+    max_acquisition_cost: float  # margin_ltv / target_ratio: the most a new customer may cost
+    meets_target: bool
+    currency: str = "RUB"
+
+    def __str__(self) -> str:
+        verdict = "meets" if self.meets_target else "is below"
+        return (f"LTV/CAC = {self.ratio:.1f} (gross-profit LTV {self.margin_ltv:,.0f} {self.currency} ÷ "
+                f"acquisition cost {self.acquisition_cost:,.0f} {self.currency}), which {verdict} the "
+                f"{self.target_ratio:g}:1 target; at {self.target_ratio:g}:1 a new customer may cost up to "
+                f"{self.max_acquisition_cost:,.0f} {self.currency}")
+
+
+def ltv_to_cac(ltv_value: float, acquisition_cost: float, *, gross_margin: float = 1.0, target_ratio: float = 3.0,
+               currency: str = "RUB") -> LTVCACResult:
+    """LTV/CAC: gross-profit lifetime value per customer ÷ cost of acquiring one [L5].
+
+    ratio = ltv_value × gross_margin / acquisition_cost. Pass ``gross_margin=1`` when
+    ``ltv_value`` is already a profit figure (e.g. :func:`discounted_ltv` with its own margin).
+    ``target_ratio`` (> 0) gives the highest acquisition cost the value justifies,
+    ltv_value × gross_margin / target_ratio. Money in currency units.
+    """
+    value = float(_array("ltv_value", ltv_value))
+    cost = float(_array("acquisition_cost", acquisition_cost, low=0.0, low_inclusive=False))
+    margin = float(_array("gross_margin", gross_margin, low=0.0, low_inclusive=False, high=1.0))
+    target = float(_array("target_ratio", target_ratio, low=0.0, low_inclusive=False))
+    margin_ltv = value * margin
+    ratio = margin_ltv / cost
+    return LTVCACResult(ltv=value, gross_margin=margin, margin_ltv=margin_ltv, acquisition_cost=cost, ratio=ratio,
+                        target_ratio=target, max_acquisition_cost=margin_ltv / target,
+                        meets_target=bool(ratio >= target), currency=currency)

@@ -46,9 +46,11 @@ def lift_chart(outcomes: pd.DataFrame, metric: str = "spend_post", *, ax: Axes |
     err = [table["mean"] - table["ci_low"], table["ci_high"] - table["mean"]]
     ax.bar(table["group"], table["mean"], yerr=err, capsize=6,
            color=[_COLORS[g] for g in table["group"]])
-    for x, (mean, n) in enumerate(zip(table["mean"], table["n"], strict=True)):
-        ax.annotate(f"{mean:,.3g}\nn={n:,}", (x, mean), xytext=(0, 4), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=8)
+    # labels above the upper end of the error bar, so the cap does not cross the text
+    for x, (mean, high, n) in enumerate(zip(table["mean"], table["ci_high"], table["n"],
+                                            strict=True)):
+        ax.annotate(f"{mean:,.3g}\nn={n:,}", (x, max(mean, high)), xytext=(0, 4),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8)
     ax.set_ylabel(_label(metric))
     ax.set_xlabel("group")
     ax.set_title(f"Treatment vs control: {metric} (mean, 95% CI)")
@@ -60,13 +62,15 @@ def did_plot(outcomes: pd.DataFrame, metric: str = "spend", *, ax: Axes | None =
     ax = _axes(ax)
     pre = group_means(outcomes, f"{metric}_pre").set_index("group")
     post = group_means(outcomes, f"{metric}_post").set_index("group")
-    for g in ("treatment", "control"):
+    # a small horizontal offset keeps the two groups' error bars apart
+    for g, shift in (("treatment", -0.02), ("control", 0.02)):
         means = [pre.loc[g, "mean"], post.loc[g, "mean"]]
         lows = [pre.loc[g, "ci_low"], post.loc[g, "ci_low"]]
         highs = [pre.loc[g, "ci_high"], post.loc[g, "ci_high"]]
-        ax.errorbar([0, 1], means, yerr=[[m - lo for m, lo in zip(means, lows, strict=True)],
-                                         [h - m for m, h in zip(means, highs, strict=True)]],
-                    marker="o", capsize=4, color=_COLORS[g], label=g)
+        err = [[m - lo for m, lo in zip(means, lows, strict=True)],
+               [h - m for m, h in zip(means, highs, strict=True)]]
+        ax.errorbar([shift, 1 + shift], means, yerr=err, marker="o", capsize=4,
+                    color=_COLORS[g], label=g)
     ax.set_xticks([0, 1], ["pre period", "post period"])
     ax.set_ylabel(_label(metric))
     ax.set_title(f"Difference in differences: {metric} (mean, 95% CI)")
@@ -87,12 +91,27 @@ def segment_retention_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     return ax
 
 
-def kpi_trend(kpis_df: pd.DataFrame, kpi: str, *, ax: Axes | None = None) -> Axes:
-    """One KPI column of ``evaluation.kpis`` over time."""
+def kpi_trend(
+    kpis_df: pd.DataFrame, kpi: str, *, start: object = None, ax: Axes | None = None
+) -> Axes:
+    """One KPI column of ``evaluation.kpis`` over time.
+
+    A table from ``evaluation.kpis_by_group`` (with a ``group`` column) draws one line per group;
+    ``start`` (a date) marks the campaign start with a vertical line.
+    """
     if kpi not in kpis_df.columns:
         raise ValueError(f"kpi must be a column of the KPI table, got {kpi!r}")
     ax = _axes(ax)
-    ax.plot(kpis_df["period_start"], kpis_df[kpi], marker="o")
+    if "group" in kpis_df.columns:
+        for g, part in kpis_df.groupby("group", sort=False):
+            ax.plot(part["period_start"], part[kpi], marker="o", label=str(g),
+                    color=_COLORS.get(str(g)))
+    else:
+        ax.plot(kpis_df["period_start"], kpis_df[kpi], marker="o")
+    if start is not None:
+        ax.axvline(pd.Timestamp(start), color="grey", linestyle="--", label="campaign start")
+    if "group" in kpis_df.columns or start is not None:
+        ax.legend()
     ax.set_xlabel("period start")
     ax.set_ylabel(f"{kpi.replace('_', ' ')}, {_KPI_UNITS.get(kpi, 'value')}")
     ax.set_title(f"KPI trend: {kpi.replace('_', ' ')}")

@@ -80,6 +80,10 @@ def nps_trend(
             value, label = float(benchmark), f"benchmark ({float(benchmark):.0f})"
         ax.axhline(value, linestyle="--", color="black", label=label)
     ax.axhline(0, color="grey", linewidth=0.8)
+    # Headroom above the highest line or band so the legend does not cover the data.
+    top = max(float(trend["ci_high"].max()), float(value) if benchmark is not None else -100.0)
+    bottom = min(float(trend["ci_low"].min()), 0.0)
+    ax.set_ylim(bottom - 5, top + 0.35 * (top - bottom) + 5)
     ax.set_xticks(x)
     ax.set_xticklabels(trend["wave"].astype(str), rotation=45, ha="right")
     ax.set_xlabel("Wave")

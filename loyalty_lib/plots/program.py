@@ -1,4 +1,4 @@
-"""Loyalty-program plots: yearly cash flow, break-even curve, reported loyalty factors.
+"""Loyalty-program plots: yearly cash flow, break-even curve, ROI grid, reported loyalty factors.
 
 Each helper takes the output of :mod:`loyalty_lib.program`, draws on ``ax`` (a new figure when
 None) and returns the Axes.
@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 
 from loyalty_lib.program import ProgramEconomics
 
-__all__ = ["break_even", "factor_bars", "program_cashflow"]
+__all__ = ["break_even", "factor_bars", "program_cashflow", "roi_heatmap"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -56,13 +56,22 @@ def break_even(
     *,
     ax: Axes | None = None,
     break_even_at: float | None = None,
+    reported_range: tuple[float, float] | None = None,
 ) -> Axes:
-    """Net benefit (RUB/yr) against member uplift (%); optional vertical line at the break-even."""
+    """Net benefit (RUB/yr) against member uplift (%); optional vertical line at the break-even.
+
+    ``reported_range`` (shares, e.g. ``program.MEMBER_UPLIFT_RANGE``) shades the uplift the
+    sources report for members, so the reader sees whether the break-even falls inside it.
+    """
     u = np.asarray(uplifts, dtype=float)
     v = np.asarray(net_benefits, dtype=float)
     if u.shape != v.shape or u.ndim != 1 or len(u) == 0:
         raise ValueError("uplifts and net_benefits must be 1-D arrays of the same, non-zero length")
     ax = _axes(ax)
+    if reported_range is not None:
+        low, high = (100 * float(x) for x in reported_range)
+        ax.axvspan(low, high, color="#2ca02c", alpha=0.15,
+                   label=f"reported member uplift {low:.0f}–{high:.0f}%")  # fmt: skip
     ax.plot(100 * u, v, marker=".", label="net benefit")
     ax.axhline(0, color="black", linewidth=0.8)
     if break_even_at is not None and np.isfinite(break_even_at):
@@ -90,4 +99,38 @@ def factor_bars(factors: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("Stated influence on loyalty (%)")
     ax.set_ylabel("Factor")
     ax.set_title("Factors of loyalty (reported figures, not measured)")
+    return ax
+
+
+def roi_heatmap(
+    scenarios: pd.DataFrame,
+    *,
+    rows: str = "redemption_rate",
+    columns: str = "member_uplift",
+    ax: Axes | None = None,
+) -> Axes:
+    """ROI (%) of a grid of scenarios (output of ``program.simulate_scenarios``), one cell each.
+
+    ``rows`` and ``columns`` name two share-valued inputs of the grid; red cells lose money, green
+    ones earn it, and each cell is labelled with its ROI in %.
+    """
+    missing = {rows, columns, "roi"} - set(scenarios.columns)
+    if missing:
+        raise ValueError(f"scenarios table is missing column(s) {sorted(missing)}")
+    table = scenarios.pivot_table(index=rows, columns=columns, values="roi", aggfunc="first")
+    values = 100 * table.to_numpy(dtype=float)
+    # Symmetric colour scale around 0 so the sign of ROI reads off the colour.
+    limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    ax = _axes(ax)
+    image = ax.imshow(values, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto",
+                      origin="lower")  # fmt: skip
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, "n/a" if np.isnan(value) else f"{value:+.0f}%", ha="center", va="center",
+                fontsize=9)  # fmt: skip
+    ax.set_xticks(range(len(table.columns)), [f"{100 * c:.0f}%" for c in table.columns])
+    ax.set_yticks(range(len(table.index)), [f"{100 * r:.0f}%" for r in table.index])
+    ax.set_xlabel(f"{columns.replace('_', ' ')} (%)")
+    ax.set_ylabel(f"{rows.replace('_', ' ')} (%)")
+    ax.set_title("ROI of the program by scenario (%)")
+    ax.figure.colorbar(image, ax=ax, label="ROI (%)")
     return ax
