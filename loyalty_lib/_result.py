@@ -73,5 +73,10 @@ class Result:
         caption = html.escape(str(self))
         return f"<table><caption style='caption-side:top;text-align:left'>{caption}</caption>{rows}</table>"
 
-    def __repr__(self) -> str:  # a sentence also in the REPL / notebook text output
+    def __repr__(self) -> str:  # a sentence in the REPL (subclasses declared with repr=False)
         return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's text/plain output uses this before __repr__, so a notebook shows the sentence
+        # even for subclasses whose @dataclass generated a field-dump __repr__.
+        printer.text(str(self))
