@@ -450,7 +450,7 @@ def test_what_if_passives_convert_by_hand():
         N.what_if_passives_convert(30.0, 0.5)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.integers(0, 300), st.integers(0, 300), st.integers(0, 300), st.floats(0, 1))
 def test_what_if_gain_is_moved_over_n(p, pa, d, share):
     if p + pa + d == 0:
