@@ -97,18 +97,18 @@ def report(client: str, out_dir: Path, transactions: Path | None, customers: Pat
            mapping_file: Path | None, industry: str, currency: str,
            observation_end: str | None, force: bool) -> None:
     """Run a client's files through the analysis and write a code-free HTML report."""
-    from loyalty_lib import pipeline
+    from loyalty_lib import report as report_mod
 
     if transactions is None and customers is None:
         raise click.UsageError("give --transactions or --customers (or both)")
     try:
-        outcome = pipeline.build_report(
+        outcome = report_mod.build_report(
             client=client, out_dir=out_dir, transactions=transactions, customers=customers,
             survey=survey, exit_survey=exit_survey, campaign=campaign, mapping_file=mapping_file,
             industry=industry, currency=currency, observation_end=observation_end, force=force,
             echo=click.echo,
         )
-    except pipeline.ReportError as exc:
+    except report_mod.ReportError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(outcome))
 

@@ -16,6 +16,7 @@ ones, and its chart is a PNG without the matplotlib version stamp.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import html
@@ -169,7 +170,7 @@ def nps_calculator(promoters: int = 45, passives: int = 33, detractors: int = 22
 # --- LTV -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # keep Result.__repr__: the sentence
 class LTVEstimate(Result):
     """LTV = m × a × t [L1]: RUB per customer over the lifetime."""
 
@@ -257,6 +258,26 @@ def program_text(**kwargs: float) -> str:
         return f"Cannot simulate the program: {exc}"
 
 
+def _png_output(fig: Any) -> dict[str, Any]:
+    """``fig`` as one display_data output for an ``Output`` widget's ``outputs`` trait.
+
+    Setting the trait, rather than ``with output: display(fig)``, works the same in JupyterLab, in
+    papermill and in nbval (the context manager relies on a front end to route the output, so
+    without one the figure lands in the cell's own output). No "Software: matplotlib x.y" chunk
+    in the PNG, so stored notebooks stay byte-stable across matplotlib versions.
+    """
+    png = io.BytesIO()
+    fig.savefig(png, format="png", metadata={"Software": None})
+    return {
+        "output_type": "display_data",
+        "data": {
+            "image/png": base64.b64encode(png.getvalue()).decode("ascii"),
+            "text/plain": "<cash-flow chart>",
+        },
+        "metadata": {},
+    }
+
+
 @_stable_ids
 def program_calculator(
     members: int = 10_000,
@@ -270,9 +291,6 @@ def program_calculator(
     fixed_costs: float = 500_000.0,
 ) -> w.VBox:
     """Sliders for the points program → :func:`simulate_program` sentence and a cash-flow chart."""
-    from IPython import get_ipython
-    from IPython.display import Image, display
-
     from loyalty_lib.plots.program import program_cashflow
 
     fields = {
@@ -302,20 +320,15 @@ def program_calculator(
         kwargs = {k: widget.value for k, widget in fields.items()}
         text = program_text(**kwargs)
         _show(area, text)
-        if get_ipython() is not None:  # outside a kernel there is no front end to draw to
-            chart.clear_output(wait=True)
         if text.startswith("Cannot"):
+            chart.outputs = ()
             return
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = plt.subplots(figsize=(7.5, 4))
         program_cashflow(simulate_program(**kwargs), ax=ax)
-        if get_ipython() is not None:
-            # A PNG without the "Software: matplotlib x.y" chunk keeps stored notebooks stable.
-            png = io.BytesIO()
-            fig.savefig(png, format="png", metadata={"Software": None})
-            with chart:
-                display(Image(data=png.getvalue(), format="png"))
+        fig.tight_layout()
+        chart.outputs = (_png_output(fig),)
         plt.close(fig)  # otherwise the inline backend shows it a second time
 
     _wire(list(fields.values()), update)

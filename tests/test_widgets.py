@@ -128,3 +128,18 @@ def test_calculators_get_stable_unique_model_ids(monkeypatch):
     with pytest.raises(RuntimeError), W.stable_model_ids("boom"):
         raise RuntimeError("building failed")
     assert comm.create_comm is original
+
+
+def test_program_calculator_chart_is_a_stable_png_in_the_output_widget():
+    import base64
+
+    box = W.program_calculator()
+    chart = box.children[2]
+    assert isinstance(chart, w.Output)
+    (out,) = chart.outputs
+    png = base64.b64decode(out["data"]["image/png"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"Software" not in png  # no matplotlib version stamp: stored notebooks stay stable
+    W.controls(box)["Member uplift"].value = 0.05  # net benefit turns negative: a new chart
+    assert chart.outputs[0]["data"]["image/png"] != out["data"]["image/png"]
+    w.Widget.close_all()
