@@ -68,11 +68,24 @@ def validate(file: Path, kind: str, mapping_file: Path | None, quarantine: Path 
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out/course"), show_default=True, help="Where executed notebooks go.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Notebooks executed at once.")
-def run(data_dir: Path, out_dir: Path, workers: int) -> None:
+@click.option("--notebooks", "notebooks", multiple=True,
+              help="Run only this lesson: number (00) or name; repeat for several.")
+@click.option("--store", is_flag=True,
+              help="Maintainers: re-execute the lessons in notebooks/ in place and store them "
+                   "cleaned (what nbval compares against); --data and --out are ignored.")
+def run(data_dir: Path, out_dir: Path, workers: int, notebooks: tuple[str, ...], store: bool) -> None:
     """Execute every lesson notebook with papermill into OUT (generates the samples if absent)."""
     from loyalty_lib import pipeline
 
-    executed = pipeline.run_course(data_dir=data_dir, out_dir=out_dir, workers=workers)
+    try:
+        if store:
+            stored = pipeline.refresh_stored_notebooks(notebooks or None, workers=workers)
+            click.echo(f"stored {len(stored)} notebooks in notebooks/")
+            return
+        executed = pipeline.run_course(data_dir=data_dir, out_dir=out_dir, workers=workers,
+                                       notebooks=notebooks or None)
+    except (pipeline.NotebookExecutionError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"executed {len(executed)} notebooks into {out_dir}/")
     for path in executed:
         click.echo(f"  {path}")
