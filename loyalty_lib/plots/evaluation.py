@@ -51,6 +51,9 @@ def lift_chart(outcomes: pd.DataFrame, metric: str = "spend_post", *, ax: Axes |
                                             strict=True)):
         ax.annotate(f"{mean:,.3g}\nn={n:,}", (x, max(mean, high)), xytext=(0, 4),
                     textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    ax.margins(y=0.15)  # headroom for the labels above the error bars
+    ax.yaxis.grid(True, alpha=0.3)  # helps read off where the error bars end
+    ax.set_axisbelow(True)
     ax.set_ylabel(_label(metric))
     ax.set_xlabel("group")
     ax.set_title(f"Treatment vs control: {metric} (mean, 95% CI)")
