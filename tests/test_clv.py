@@ -53,11 +53,21 @@ def gg(cdnow: pd.DataFrame) -> GammaGamma:
 
 @pytest.fixture(scope="module")
 def cdnow_transactions() -> pd.DataFrame:
-    raw = pd.read_csv(DATA / "cdnow_sample.txt.gz", sep=r"\s+", header=None,
-                      names=["master_id", "customer_id", "date", "quantity", "amount"],
-                      dtype={"master_id": str, "customer_id": str, "date": str})
-    return pd.DataFrame({"customer_id": raw["customer_id"], "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
-                         "amount": raw["amount"].astype(float), "is_refund": False})
+    raw = pd.read_csv(
+        DATA / "cdnow_sample.txt.gz",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "quantity", "amount"],
+        dtype={"master_id": str, "customer_id": str, "date": str},
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["amount"].astype(float),
+            "is_refund": False,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,8 +85,12 @@ def test_bgnbd_reproduces_paper_estimates(bg: BetaGeo) -> None:
 
 def test_bgnbd_matches_lifetimes(bg: BetaGeo) -> None:
     # lifetimes 0.11.3 BetaGeoFitter().fit(...).params_ on the same data
-    lifetimes = {"r": 0.24259292827982148, "alpha": 4.413532265271809,
-                 "a": 0.7928859664406578, "b": 2.4257523826257374}
+    lifetimes = {
+        "r": 0.24259292827982148,
+        "alpha": 4.413532265271809,
+        "a": 0.7928859664406578,
+        "b": 2.4257523826257374,
+    }
     for k, v in lifetimes.items():
         assert bg.params[k] == pytest.approx(v, rel=1e-4)
 
@@ -121,7 +135,9 @@ def test_standard_errors_shrink_like_root_n() -> None:
 # ---------------------------------------------------------------------------------------------
 # BG/NBD: second methods for the formulas
 # ---------------------------------------------------------------------------------------------
-def _posterior_integrals(params: dict[str, float], x: int, tx: float, T: float, t: float) -> tuple[float, float]:
+def _posterior_integrals(
+    params: dict[str, float], x: int, tx: float, T: float, t: float
+) -> tuple[float, float]:
     """P(alive) and E[Y(t)] by integrating the individual-level model over λ and p directly.
 
     Individual-level likelihood (FHL, before integrating over λ and p): (1−p)^x λ^x e^{−λT} + [x>0] p (1−p)^{x−1} λ^x e^{−λ t_x};
@@ -132,23 +148,43 @@ def _posterior_integrals(params: dict[str, float], x: int, tx: float, T: float, 
     different route to the same numbers.
     """
     r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
-    G = lambda s: np.exp(special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)  # noqa: E731
-                         - (r + x) * np.log(alpha + s))
+
+    def G(s: float) -> float:
+        return np.exp(
+            special.gammaln(r + x)
+            - special.gammaln(r)
+            + r * np.log(alpha)
+            - (r + x) * np.log(alpha + s)
+        )
+
     norm = np.exp(-special.betaln(a, b))
     opts = {"weight": "alg", "wvar": (a - 1, b - 1), "epsabs": 0, "epsrel": 1e-10, "limit": 200}
     alive = integrate.quad(lambda p: (1 - p) ** x, 0, 1, **opts)[0] * norm * G(T)
-    dead = (integrate.quad(lambda p: p * (1 - p) ** (x - 1), 0, 1, **opts)[0] * norm * G(tx)) if x > 0 else 0.0
-    future = integrate.quad(lambda p: (1 - p) ** x * (G(T) - G(T + p * t)) / p if p > 0 else 0.0,
-                            0, 1, **opts)[0] * norm
+    dead = (
+        (integrate.quad(lambda p: p * (1 - p) ** (x - 1), 0, 1, **opts)[0] * norm * G(tx))
+        if x > 0
+        else 0.0
+    )
+    future = (
+        integrate.quad(
+            lambda p: (1 - p) ** x * (G(T) - G(T + p * t)) / p if p > 0 else 0.0, 0, 1, **opts
+        )[0]
+        * norm
+    )
     return alive / (alive + dead), future / (alive + dead)
 
 
-@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # quad at 1e-10 rel. is near roundoff
-@pytest.mark.parametrize(("x", "tx", "T", "t"), [(2, 30.43, 38.86, 39.0), (0, 0.0, 20.0, 10.0),
-                                                 (7, 35.0, 38.0, 52.0), (40, 10.0, 60.0, 5.0)])
+@pytest.mark.filterwarnings(
+    "ignore::scipy.integrate.IntegrationWarning"
+)  # quad at 1e-10 rel. is near roundoff
+@pytest.mark.parametrize(
+    ("x", "tx", "T", "t"),
+    [(2, 30.43, 38.86, 39.0), (0, 0.0, 20.0, 10.0), (7, 35.0, 38.0, 52.0), (40, 10.0, 60.0, 5.0)],
+)
 @pytest.mark.parametrize("a", [0.793, 1.7])
-def test_p_alive_and_expectation_match_numerical_integration(x: int, tx: float, T: float, t: float,
-                                                             a: float) -> None:
+def test_p_alive_and_expectation_match_numerical_integration(
+    x: int, tx: float, T: float, t: float, a: float
+) -> None:
     # Paper parameters (and a second a > 1 so both signs of a − 1 in the closed form are used).
     params = {"r": 0.243, "alpha": 4.414, "a": a, "b": 2.426}
     model = BetaGeo(freq="W")
@@ -201,14 +237,18 @@ def test_fit_recovers_simulated_parameters() -> None:
 
 def test_weights_equal_expanded_rows(cdnow: pd.DataFrame, bg: BetaGeo) -> None:
     counts = cdnow.groupby(["frequency", "recency", "T"]).size().reset_index(name="n")
-    weighted = BetaGeo(freq="W").fit(counts["frequency"], counts["recency"], counts["T"], weights=counts["n"])
+    weighted = BetaGeo(freq="W").fit(
+        counts["frequency"], counts["recency"], counts["T"], weights=counts["n"]
+    )
     for k in bg.params:
         assert weighted.params[k] == pytest.approx(bg.params[k], rel=1e-6)
     assert weighted.log_likelihood == pytest.approx(bg.log_likelihood, abs=1e-6)
     assert weighted.n_customers == 2357 and weighted.n_unique == len(counts)
 
 
-def test_customers_first_seen_on_the_last_day_carry_no_information(cdnow: pd.DataFrame, bg: BetaGeo) -> None:
+def test_customers_first_seen_on_the_last_day_carry_no_information(
+    cdnow: pd.DataFrame, bg: BetaGeo
+) -> None:
     # x = 0, T = 0: likelihood term α^r/(α+0)^r = 1, so the estimates must not move
     f = np.r_[cdnow["frequency"], [0, 0, 0]]
     r = np.r_[cdnow["recency"], [0.0, 0.0, 0.0]]
@@ -222,8 +262,14 @@ def test_customers_first_seen_on_the_last_day_carry_no_information(cdnow: pd.Dat
 
 def test_analytic_gradient_matches_finite_differences(cdnow: pd.DataFrame) -> None:
     w = np.random.default_rng(0).integers(1, 4, len(cdnow)).astype(float)
-    data = _Data(*compress(cdnow["frequency"].to_numpy(float), cdnow["recency"].to_numpy(float),
-                           cdnow["T"].to_numpy(float), w))
+    data = _Data(
+        *compress(
+            cdnow["frequency"].to_numpy(float),
+            cdnow["recency"].to_numpy(float),
+            cdnow["T"].to_numpy(float),
+            w,
+        )
+    )
     params = np.array([0.3, 5.0, 0.9, 2.0])
     _, grad = _loglik_and_grad(params, data)
     for j in range(4):
@@ -254,8 +300,8 @@ def test_no_overflow_for_extreme_customers(bg: BetaGeo) -> None:
     T = np.array([10000.0, 10000.0, 10000.0])
     pa = bg.p_alive(x, tx, T)
     assert np.all(np.isfinite(pa))
-    assert pa[0] == pytest.approx(0.0, abs=1e-12)   # bought 5000 times, silent for 9990 weeks
-    assert pa[1] > 0.99                              # bought 5000 times, last a week ago
+    assert pa[0] == pytest.approx(0.0, abs=1e-12)  # bought 5000 times, silent for 9990 weeks
+    assert pa[1] > 0.99  # bought 5000 times, last a week ago
     ep = bg.expected_purchases(52, x, tx, T)
     assert np.all(np.isfinite(ep)) and ep[1] > ep[0]
 
@@ -279,8 +325,13 @@ def test_validation_reports_bad_row_counts() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(x=st.integers(0, 300), frac=st.floats(0, 1), T=st.floats(0.1, 2000),
-       t1=st.floats(0, 500), dt=st.floats(0.01, 500))
+@given(
+    x=st.integers(0, 300),
+    frac=st.floats(0, 1),
+    T=st.floats(0.1, 2000),
+    t1=st.floats(0, 500),
+    dt=st.floats(0.01, 500),
+)
 def test_invariants(bg: BetaGeo, x: int, frac: float, T: float, t1: float, dt: float) -> None:
     tx = 0.0 if x == 0 else frac * T
     pa = bg.p_alive(x, tx, T)
@@ -329,14 +380,23 @@ def test_expected_average_value_hand_calculation() -> None:
 def test_expected_average_value_matches_lifetimes(cdnow: pd.DataFrame, gg: GammaGamma) -> None:
     # lifetimes conditional_expected_average_profit for CDNOW customers 1, 2, 6
     got = gg.expected_average_value(cdnow["frequency"], cdnow["monetary"])
-    assert got.iloc[[0, 1, 5]].to_numpy() == pytest.approx([24.65861619, 18.91147987, 71.46285080], rel=1e-4)
+    assert got.iloc[[0, 1, 5]].to_numpy() == pytest.approx(
+        [24.65861619, 18.91147987, 71.46285080], rel=1e-4
+    )
 
 
 def test_clv_matches_lifetimes(cdnow: pd.DataFrame, bg: BetaGeo, gg: GammaGamma) -> None:
     # lifetimes GammaGammaFitter.customer_lifetime_value(bgf, ..., time=12, discount_rate=0.01,
     # freq="W"): customer 1 → 36.2784958, customers 3..5 → 8.3440931, mean → 30.3393718
-    clv = gg.clv(bg, cdnow["frequency"], cdnow["recency"], cdnow["T"], cdnow["monetary"],
-                 horizon_months=12, discount_rate_monthly=0.01)
+    clv = gg.clv(
+        bg,
+        cdnow["frequency"],
+        cdnow["recency"],
+        cdnow["T"],
+        cdnow["monetary"],
+        horizon_months=12,
+        discount_rate_monthly=0.01,
+    )
     assert clv.iloc[0] == pytest.approx(36.2784958, rel=1e-4)
     assert clv.iloc[2] == pytest.approx(8.3440931, rel=1e-4)
     assert clv.mean() == pytest.approx(30.3393718, rel=1e-4)
@@ -369,8 +429,9 @@ def test_frequency_monetary_correlation(cdnow: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------------------------
 # calibration / holdout
 # ---------------------------------------------------------------------------------------------
-def test_calibration_summary_reproduces_published_cdnow_summary(cdnow_transactions: pd.DataFrame,
-                                                                cdnow: pd.DataFrame) -> None:
+def test_calibration_summary_reproduces_published_cdnow_summary(
+    cdnow_transactions: pd.DataFrame, cdnow: pd.DataFrame
+) -> None:
     # The published summary (weeks, 2 decimals) was built from these raw transactions with
     # calibration end 1997-09-30: our daily summary / 7 must reproduce it.
     ch = calibration_holdout(cdnow_transactions, "1997-09-30", "1998-06-30", freq="D")
@@ -404,16 +465,25 @@ def test_holdout_check_table(cdnow_transactions: pd.DataFrame) -> None:
 
 
 def test_calibration_holdout_refunds_and_errors() -> None:
-    tx = pd.DataFrame({
-        "customer_id": ["a", "a", "a", "a", "b"],
-        "date": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-05", "2024-01-20", "2024-01-03"]),
-        "amount": [100.0, 50.0, -20.0, 70.0, 10.0],
-        "is_refund": [False, False, True, False, False],
-    })
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b"],
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-01-05", "2024-01-05", "2024-01-20", "2024-01-03"]
+            ),
+            "amount": [100.0, 50.0, -20.0, 70.0, 10.0],
+            "is_refund": [False, False, True, False, False],
+        }
+    )
     ch = calibration_holdout(tx, "2024-01-10", "2024-01-31").set_index("customer_id")
     # a: purchase days Jan 1, Jan 5 → x = 1, recency 4, T 9; monetary = 50: refunds are not
     # purchases and stay out of the repeat-purchase mean (segments.customer_summary's definition)
-    assert ch.loc["a", ["frequency_cal", "recency_cal", "T_cal", "monetary_cal"]].tolist() == [1, 4.0, 9.0, 50.0]
+    assert ch.loc["a", ["frequency_cal", "recency_cal", "T_cal", "monetary_cal"]].tolist() == [
+        1,
+        4.0,
+        9.0,
+        50.0,
+    ]
     assert ch.loc["a", "frequency_holdout"] == 1 and ch.loc["a", "duration_holdout"] == 21
     assert ch.loc["b", "frequency_cal"] == 0 and ch.loc["b", "T_cal"] == 7
     with pytest.raises(ValueError, match="must be after"):

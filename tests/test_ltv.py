@@ -22,7 +22,9 @@ from loyalty_lib.ltv import (
     discounted_ltv,
     lifetime_from_churn,
     ltv,
+    ltv_by_churn,
     ltv_from_transactions,
+    ltv_to_cac,
     retention_curve,
     retention_vs_acquisition,
 )
@@ -48,7 +50,7 @@ def test_ltv_hand_calculation() -> None:
 
 
 def test_lifetime_from_churn() -> None:
-    assert lifetime_from_churn(0.2) == pytest.approx(5.0)   # 1 / 0.2
+    assert lifetime_from_churn(0.2) == pytest.approx(5.0)  # 1 / 0.2
     assert lifetime_from_churn(1.0) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="> 0"):
         lifetime_from_churn(0.0)
@@ -81,13 +83,22 @@ def test_discounted_ltv_hand_calculation() -> None:
 
 def test_discounted_ltv_without_discount_is_m_a_t() -> None:
     # d = 0, r = 1 − churn: Σ r^k = 1/churn = t, so the infinite sum is m × a × t [L1]
-    assert discounted_ltv(2100, 1.9, 0.75, 0.0) == pytest.approx(ltv(2100, 1.9, lifetime_from_churn(0.25)))
+    assert discounted_ltv(2100, 1.9, 0.75, 0.0) == pytest.approx(
+        ltv(2100, 1.9, lifetime_from_churn(0.25))
+    )
 
 
 @settings(max_examples=80, deadline=None)
-@given(m=st.floats(1, 1e5), a=st.floats(0.1, 50), t=st.floats(0.1, 100),
-       bump=st.floats(1.01, 3), which=st.integers(0, 2))
-def test_ltv_increasing_in_each_factor(m: float, a: float, t: float, bump: float, which: int) -> None:
+@given(
+    m=st.floats(1, 1e5),
+    a=st.floats(0.1, 50),
+    t=st.floats(0.1, 100),
+    bump=st.floats(1.01, 3),
+    which=st.integers(0, 2),
+)
+def test_ltv_increasing_in_each_factor(
+    m: float, a: float, t: float, bump: float, which: int
+) -> None:
     args = [m, a, t]
     higher = list(args)
     higher[which] *= bump
@@ -115,11 +126,17 @@ def test_retention_vs_acquisition() -> None:
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture()
 def two_quarters() -> pd.DataFrame:
-    return _tx([
-        ("A", "2024-01-10", 100.0), ("A", "2024-02-10", 200.0), ("B", "2024-02-15", 300.0),
-        ("C", "2024-03-01", 400.0),
-        ("A", "2024-04-05", 150.0), ("D", "2024-05-20", 250.0), ("C", "2024-05-25", -100.0),
-    ])
+    return _tx(
+        [
+            ("A", "2024-01-10", 100.0),
+            ("A", "2024-02-10", 200.0),
+            ("B", "2024-02-15", 300.0),
+            ("C", "2024-03-01", 400.0),
+            ("A", "2024-04-05", 150.0),
+            ("D", "2024-05-20", 250.0),
+            ("C", "2024-05-25", -100.0),
+        ]
+    )
 
 
 def test_ltv_from_transactions_hand_calculation(two_quarters: pd.DataFrame) -> None:
@@ -135,7 +152,9 @@ def test_ltv_from_transactions_hand_calculation(two_quarters: pd.DataFrame) -> N
     # LTV = 216.67 × 1.2 × 1.5 = 390
     assert res.ltv == pytest.approx(390.0)
     assert res.n_customers == 4 and res.n_periods == 2
-    assert str(res).startswith("LTV ≈ 390 RUB = average check 217 × 1.2 purchases/quarter × 1.5 quarters")
+    assert str(res).startswith(
+        "LTV ≈ 390 RUB = average check 217 × 1.2 purchases/quarter × 1.5 quarters"
+    )
     assert res.to_dict()["ltv"] == pytest.approx(390.0)
 
 
@@ -163,12 +182,20 @@ def test_ltv_from_transactions_monthly(two_quarters: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture()
 def three_customers() -> pd.DataFrame:
-    return _tx([
-        ("A", "2024-01-05", 10.0), ("A", "2024-02-03", 20.0), ("A", "2024-03-10", 30.0), ("A", "2024-03-11", -5.0),
-        ("B", "2024-01-20", 40.0), ("B", "2024-03-02", 50.0),
-        ("C", "2024-02-14", 60.0), ("C", "2024-02-20", 70.0), ("C", "2024-03-30", 80.0),
-        ("Z", "2024-02-01", -15.0),  # refund only: no first purchase, no cohort
-    ])
+    return _tx(
+        [
+            ("A", "2024-01-05", 10.0),
+            ("A", "2024-02-03", 20.0),
+            ("A", "2024-03-10", 30.0),
+            ("A", "2024-03-11", -5.0),
+            ("B", "2024-01-20", 40.0),
+            ("B", "2024-03-02", 50.0),
+            ("C", "2024-02-14", 60.0),
+            ("C", "2024-02-20", 70.0),
+            ("C", "2024-03-30", 80.0),
+            ("Z", "2024-02-01", -15.0),  # refund only: no first purchase, no cohort
+        ]
+    )
 
 
 def test_cohort_table_hand_built(three_customers: pd.DataFrame) -> None:
@@ -200,7 +227,9 @@ def test_retention_curve_customer_weighted(three_customers: pd.DataFrame) -> Non
     bare.attrs = {}
     with pytest.raises(ValueError, match="cohort_size"):
         retention_curve(bare)
-    assert retention_curve(bare, cohort_size=pd.Series([2, 1], index=ret.index)).tolist() == pytest.approx(curve.tolist())
+    assert retention_curve(
+        bare, cohort_size=pd.Series([2, 1], index=ret.index)
+    ).tolist() == pytest.approx(curve.tolist())
 
 
 def test_cohort_table_errors(three_customers: pd.DataFrame) -> None:
@@ -220,21 +249,30 @@ def test_plots_draw_on_given_axes(three_customers: pd.DataFrame) -> None:
         ax = ltv_plots.cohort_heatmap(ret, ax=axes[0, 0])
         assert ax is axes[0, 0] and "months" in ax.get_xlabel()
         ax = ltv_plots.retention_curve(retention_curve(ret), ax=axes[0, 1])
-        assert len(ax.lines) == 1 and ax.lines[0].get_ydata().tolist() == pytest.approx([1.0, 2 / 3, 1.0])
+        assert len(ax.lines) == 1 and ax.lines[0].get_ydata().tolist() == pytest.approx(
+            [1.0, 2 / 3, 1.0]
+        )
 
         model = BetaGeo(freq="W")
         model.params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
         ax = ltv_plots.p_alive_matrix(model, 10, 39, ax=axes[0, 2])
         assert "weeks" in ax.get_ylabel() and len(ax.images) == 1
 
-        table = pd.DataFrame({"frequency_cal": [0, 1, 2], "n_customers": [5, 3, 2],
-                              "actual": [0.1, 0.5, 1.0], "predicted": [0.12, 0.45, 1.1]})
+        table = pd.DataFrame(
+            {
+                "frequency_cal": [0, 1, 2],
+                "n_customers": [5, 3, 2],
+                "actual": [0.1, 0.5, 1.0],
+                "predicted": [0.12, 0.45, 1.1],
+            }
+        )
         ax = ltv_plots.holdout_plot(table, ax=axes[1, 0])
         assert len(ax.lines) == 2
         ax = ltv_plots.clv_distribution(np.array([10.0, 20.0, 30.0, 100.0]), ax=axes[1, 1])
         assert "RUB" in ax.get_xlabel()
-        ax = ltv_plots.ltv_sensitivity({"avg_check": 2100, "purchases_per_period": 1.9,
-                                        "lifetime_periods": 3.1}, ax=axes[1, 2])
+        ax = ltv_plots.ltv_sensitivity(
+            {"avg_check": 2100, "purchases_per_period": 1.9, "lifetime_periods": 3.1}, ax=axes[1, 2]
+        )
         # each factor ±10 % moves LTV by ±1,236.9 RUB (linear in each factor)
         widths = sorted(abs(p.get_width()) for p in ax.patches)
         assert widths == pytest.approx([1236.9] * 6)
@@ -250,3 +288,68 @@ def test_plot_creates_axes_when_none() -> None:
         plt.close(ax.figure)
     with pytest.raises(ValueError, match="holdout_check"):
         ltv_plots.holdout_plot(pd.DataFrame({"x": [1]}))
+
+
+# ---------------------------------------------------------------------------------------------
+# LTV against churn [L2] and LTV/CAC [L5]
+# ---------------------------------------------------------------------------------------------
+def test_ltv_by_churn_hand_calculation() -> None:
+    # m = 2,000 RUB, a = 1.5 purchases/quarter: LTV = 3,000 / churn
+    #   churn 10 % → t = 10 quarters → 30,000; 25 % → 4 → 12,000; 50 % → 2 → 6,000 (rows sorted by churn)
+    table = ltv_by_churn(2000, 1.5, [0.5, 0.1, 0.25])
+    assert table["churn"].tolist() == pytest.approx([0.1, 0.25, 0.5])
+    assert table["retention"].tolist() == pytest.approx([0.9, 0.75, 0.5])
+    assert table["lifetime_periods"].tolist() == pytest.approx([10.0, 4.0, 2.0])
+    assert table["ltv"].tolist() == pytest.approx([30000.0, 12000.0, 6000.0])
+    default = ltv_by_churn(2000, 1.5)
+    # default grid 5 %, 10 %, …, 100 %: 20 rows; at 100 % churn a customer lasts one period: 3,000 RUB
+    assert len(default) == 20 and default["churn"].iloc[0] == pytest.approx(0.05)
+    assert default["ltv"].iloc[-1] == pytest.approx(3000.0)
+    with pytest.raises(ValueError, match="churn_rates must be > 0"):
+        ltv_by_churn(2000, 1.5, [0.0, 0.2])
+    with pytest.raises(ValueError, match="empty"):
+        ltv_by_churn(2000, 1.5, [])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    m=st.floats(1, 1e5),
+    a=st.floats(0.1, 10),
+    churn=st.lists(st.floats(0.01, 1.0), min_size=2, max_size=10, unique=True),
+)
+def test_ltv_by_churn_falls_as_churn_rises(m: float, a: float, churn: list[float]) -> None:
+    table = ltv_by_churn(m, a, churn)
+    assert (np.diff(table["ltv"].to_numpy()) <= 0).all()
+    # LTV × churn = m × a for every row (t = 1 / churn)
+    assert (table["ltv"] * table["churn"]).to_numpy() == pytest.approx(np.full(len(churn), m * a))
+
+
+def test_ltv_to_cac_hand_calculation() -> None:
+    # LTV 12,000 RUB revenue × 40 % margin = 4,800 RUB profit; ÷ CAC 1,600 = 3.0, exactly the 3:1 target
+    res = ltv_to_cac(12000, 1600, gross_margin=0.4)
+    assert res.margin_ltv == pytest.approx(4800.0)
+    assert res.ratio == pytest.approx(3.0)
+    assert res.meets_target
+    assert res.max_acquisition_cost == pytest.approx(1600.0)
+    # a 4:1 target: 4,800 / 4 = 1,200 RUB is the most a new customer may cost; 3.0 < 4 misses it
+    strict = ltv_to_cac(12000, 1600, gross_margin=0.4, target_ratio=4)
+    assert strict.max_acquisition_cost == pytest.approx(1200.0) and not strict.meets_target
+    assert "LTV/CAC = 3.0" in str(res) and "1,600 RUB" in str(res)
+    assert repr(res) == str(res)  # the sentence also in text/plain notebook output
+    with pytest.raises(ValueError, match="acquisition_cost must be > 0"):
+        ltv_to_cac(12000, 0)
+    with pytest.raises(ValueError, match="gross_margin must be ≤ 1"):
+        ltv_to_cac(12000, 100, gross_margin=40)
+
+
+def test_ltv_churn_curve_plot() -> None:
+    table = ltv_by_churn(2000, 1.5, [0.1, 0.25, 0.5])
+    ax = ltv_plots.ltv_churn_curve(table, current=(0.25, 12000.0))
+    try:
+        assert ax.lines[0].get_ydata().tolist() == pytest.approx([30000.0, 12000.0, 6000.0])
+        assert len(ax.collections) == 1  # the marked "today" point
+        assert "RUB" in ax.get_ylabel() and "churn" in ax.get_xlabel()
+    finally:
+        plt.close(ax.figure)
+    with pytest.raises(ValueError, match="ltv_by_churn"):
+        ltv_plots.ltv_churn_curve(pd.DataFrame({"x": [1]}))

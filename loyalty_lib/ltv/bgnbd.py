@@ -39,7 +39,9 @@ def _as_1d(name: str, values: Any) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric (array, Series or scalar); got {type(values).__name__}") from exc
+        raise TypeError(
+            f"{name} must be numeric (array, Series or scalar); got {type(values).__name__}"
+        ) from exc
     return np.atleast_1d(arr).ravel()
 
 
@@ -104,8 +106,9 @@ def validate_rft(frequency: Any, recency: Any, T: Any) -> tuple[np.ndarray, np.n
     return x.astype(float), tx.astype(float), big_t.astype(float)
 
 
-def compress(x: np.ndarray, tx: np.ndarray, big_t: np.ndarray, weights: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def compress(
+    x: np.ndarray, tx: np.ndarray, big_t: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Collapse identical (x, t_x, T) rows into one row with summed weight.
 
     Real summaries are in whole days/weeks, so 1M customers usually collapse to a few hundred
@@ -114,14 +117,22 @@ def compress(x: np.ndarray, tx: np.ndarray, big_t: np.ndarray, weights: np.ndarr
     w = np.ones_like(x) if weights is None else weights
     # With continuous times nearly every row is distinct and hashing 1M rows would cost more than
     # it saves; distinct T values bound the compression ratio, so look at a sample of T first.
-    sample = big_t if big_t.size <= 50_000 else np.random.default_rng(0).choice(big_t, 50_000, replace=False)
+    sample = (
+        big_t
+        if big_t.size <= 50_000
+        else np.random.default_rng(0).choice(big_t, 50_000, replace=False)
+    )
     if pd.unique(sample).size > 0.5 * sample.size:
         return x, tx, big_t, w
     frame = pd.DataFrame({"x": x, "tx": tx, "T": big_t, "w": w})
     grouped = frame.groupby(["x", "tx", "T"], sort=False)["w"].sum()
     keys = grouped.index
-    return (keys.get_level_values(0).to_numpy(float), keys.get_level_values(1).to_numpy(float),
-            keys.get_level_values(2).to_numpy(float), grouped.to_numpy(float))
+    return (
+        keys.get_level_values(0).to_numpy(float),
+        keys.get_level_values(1).to_numpy(float),
+        keys.get_level_values(2).to_numpy(float),
+        grouped.to_numpy(float),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,8 +179,16 @@ def _loglik_and_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     """
     r, alpha, a, b = params
     ux, wx = d.ux, d.wx
-    ll = float(wx @ (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-                     + special.betaln(a, b + ux) - special.betaln(a, b)))
+    ll = float(
+        wx
+        @ (
+            special.gammaln(r + ux)
+            - special.gammaln(r)
+            + r * np.log(alpha)
+            + special.betaln(a, b + ux)
+            - special.betaln(a, b)
+        )
+    )
     psi_ab = special.digamma(a + b)
     psi_abx = special.digamma(a + b + ux)
     g_r = float(wx @ (special.digamma(r + ux) - special.digamma(r) + np.log(alpha)))
@@ -200,7 +219,7 @@ def _loglik_and_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
         np.add(d.tx, alpha, out=atx)
         np.log(at, out=log_at)
         np.divide(at, atx, out=lr)
-        np.log(lr, out=lr)                                   # ln((α+T)/(α+t_x)) ≥ 0
+        np.log(lr, out=lr)  # ln((α+T)/(α+t_x)) ≥ 0
         np.add(x, r, out=rx)
         np.add(x, b - 1.0, out=bx1)
         # A3 = −(r+x) ln(α+T)
@@ -216,11 +235,11 @@ def _loglik_and_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
         np.negative(e, out=e)
         np.exp(e, out=e)
         np.add(e, 1.0, out=q)
-        np.reciprocal(q, out=q)                              # 1/(1+e^−|D|) = expit(|D|)
+        np.reciprocal(q, out=q)  # 1/(1+e^−|D|) = expit(|D|)
         np.log1p(e, out=e)
         ll += wsum(e)
         ll += wsum(np.maximum(big_d, 0.0, out=e))
-        np.subtract(1.0, q, out=q, where=big_d < 0)          # q is now p4 = expit(D) = 1 − P(alive)
+        np.subtract(1.0, q, out=q, where=big_d < 0)  # q is now p4 = expit(D) = 1 − P(alive)
         p4 = q
         g_r += wsum(np.multiply(p4, lr, out=e))
         # ∂/∂α: −(r+x)·[(1−p4)/(α+T) + p4/(α+t_x)] = −(r+x)·[1/(α+T) + p4·(1/(α+t_x) − 1/(α+T))]
@@ -248,9 +267,15 @@ def _objective(log_params: np.ndarray, d: _Data, penalizer: float) -> tuple[floa
 _WARM_START_ROWS = 50_000
 
 
-def _minimize(start: np.ndarray, data: _Data, penalizer: float, gtol: float) -> optimize.OptimizeResult:
+def _minimize(
+    start: np.ndarray, data: _Data, penalizer: float, gtol: float
+) -> optimize.OptimizeResult:
     return optimize.minimize(
-        _objective, start, args=(data, penalizer), jac=True, method="L-BFGS-B",
+        _objective,
+        start,
+        args=(data, penalizer),
+        jac=True,
+        method="L-BFGS-B",
         bounds=[(-30.0, 30.0)] * 4,  # keeps exp() finite; no real optimum is near e^±30
         options={"maxiter": 2000, "ftol": 1e-15, "gtol": gtol, "maxcor": 20},
     )
@@ -296,7 +321,9 @@ class BetaGeo:
 
     def __init__(self, freq: str = "D"):
         if freq not in self._UNITS:
-            raise ValueError(f"freq must be one of {sorted(self._UNITS)} (time unit of recency/T); got {freq!r}")
+            raise ValueError(
+                f"freq must be one of {sorted(self._UNITS)} (time unit of recency/T); got {freq!r}"
+            )
         self.freq = freq
         self.params: dict[str, float] = {}
         self.log_likelihood: float = float("nan")
@@ -309,8 +336,16 @@ class BetaGeo:
         self._optimizer_result: optimize.OptimizeResult | None = None
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, frequency: Any, recency: Any, T: Any, *, weights: Any = None,
-            initial: dict[str, float] | None = None, penalizer: float = 0.0) -> BetaGeo:
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        *,
+        weights: Any = None,
+        initial: dict[str, float] | None = None,
+        penalizer: float = 0.0,
+    ) -> BetaGeo:
         """Maximum-likelihood fit (FHL eq. 6 summed over customers), L-BFGS-B on log-parameters.
 
         ``weights`` — number of customers each row stands for (for data already compressed);
@@ -323,7 +358,9 @@ class BetaGeo:
         if weights is not None:
             w = np.broadcast_to(_as_1d("weights", weights), x.shape).astype(float)
             if np.isnan(w).any() or (w < 0).any():
-                raise ValueError(f"weights must be non-negative numbers; {int((np.isnan(w) | (w < 0)).sum())} bad rows")
+                raise ValueError(
+                    f"weights must be non-negative numbers; {int((np.isnan(w) | (w < 0)).sum())} bad rows"
+                )
             if w.sum() <= 0:
                 raise ValueError("weights sum to 0; expected at least one customer")
         if penalizer < 0:
@@ -366,7 +403,9 @@ class BetaGeo:
             self._data.allocate()
             hess = _numerical_hessian(np.array([self.params[k] for k in PARAM_NAMES]), self._data)
             self._data.buf, self._data.buf0 = [], []
-            self._standard_errors = dict(zip(PARAM_NAMES, map(float, _standard_errors(hess)), strict=True))
+            self._standard_errors = dict(
+                zip(PARAM_NAMES, map(float, _standard_errors(hess)), strict=True)
+            )
         return self._standard_errors
 
     @staticmethod
@@ -375,7 +414,8 @@ class BetaGeo:
             # A rough moment start: mean repeat rate per unit time sets r/α; a, b start at a
             # moderate dropout (mean p = 1/3). L-BFGS-B is not sensitive to this on real data.
             rate = np.dot(data.wx, data.ux) / max(
-                np.dot(data.w0, data.t0) + np.dot(data.w, data.T), 1e-12)
+                np.dot(data.w0, data.t0) + np.dot(data.w, data.T), 1e-12
+            )
             r0 = 1.0
             return np.array([r0, r0 / max(rate, 1e-6), 1.0, 2.0])
         missing = set(PARAM_NAMES) - set(initial)
@@ -397,8 +437,15 @@ class BetaGeo:
         self._require_fit()
         est = np.array([self.params[k] for k in PARAM_NAMES])
         se = np.array([self.standard_errors[k] for k in PARAM_NAMES])
-        return pd.DataFrame({"param": list(PARAM_NAMES), "estimate": est, "std_error": se,
-                             "lower_95": est - 1.96 * se, "upper_95": est + 1.96 * se})
+        return pd.DataFrame(
+            {
+                "param": list(PARAM_NAMES),
+                "estimate": est,
+                "std_error": se,
+                "lower_95": est - 1.96 * se,
+                "upper_95": est + 1.96 * se,
+            }
+        )
 
     # -- predictions -------------------------------------------------------------------------
     def p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
@@ -432,22 +479,28 @@ class BetaGeo:
         hyp = special.hyp2f1(a + b - 1 - r, a - 1, c, z)
         with np.errstate(divide="ignore", invalid="ignore"):
             # expm1 keeps precision for small t, where the bracket is a difference of near-ones
-            bracket = np.where(hyp > 0, -np.expm1((a - 1) * log_1mz + np.log(np.abs(hyp))),
-                               1 - np.exp((a - 1) * log_1mz) * hyp)
+            bracket = np.where(
+                hyp > 0,
+                -np.expm1((a - 1) * log_1mz + np.log(np.abs(hyp))),
+                1 - np.exp((a - 1) * log_1mz) * hyp,
+            )
         out = c / (a - 1) * bracket * self._p_alive_raw(x, tx, big_t)
         return _wrap(np.maximum(out, 0.0), (t, frequency, recency, T), "expected_purchases")
 
     def _p_alive_raw(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._require_fit()
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_odds = (np.log(a) - np.log(b + np.maximum(x, 1) - 1)
-                        + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx)))
+            log_odds = (
+                np.log(a)
+                - np.log(b + np.maximum(x, 1) - 1)
+                + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
+            )
         return np.where(x == 0, 1.0, special.expit(-log_odds))
 
     def expected_purchases_new(self, t: Any) -> Any:
         """E[X(t)]: expected repeat purchases in (0, t] for a customer who bought at 0 (FHL eq. 9).
 
-            (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))]
+        (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))]
         """
         r, alpha, a, b = self._require_fit()
         tt = _as_1d("t", t)
@@ -457,7 +510,9 @@ class BetaGeo:
         out = (a + b - 1) / (a - 1) * (1 - np.exp(r * (np.log(alpha) - np.log(alpha + tt))) * hyp)
         return _wrap(np.maximum(out, 0.0), (t,), "expected_purchases_new")
 
-    def p_alive_matrix(self, max_frequency: int, max_recency: int, T: float | None = None) -> pd.DataFrame:
+    def p_alive_matrix(
+        self, max_frequency: int, max_recency: int, T: float | None = None
+    ) -> pd.DataFrame:
         """P(alive) on the grid frequency 0..max_frequency × recency 0..max_recency, at T.
 
         ``T`` defaults to ``max_recency`` (lifetimes' plot_probability_alive_matrix convention).
@@ -468,16 +523,20 @@ class BetaGeo:
             raise ValueError("max_frequency and max_recency must be ≥ 0")
         big_t = float(max_recency if T is None else T)
         if big_t <= 0 or big_t < max_recency:
-            raise ValueError(f"T must be > 0 and ≥ max_recency; got T={big_t}, max_recency={max_recency}")
+            raise ValueError(
+                f"T must be > 0 and ≥ max_recency; got T={big_t}, max_recency={max_recency}"
+            )
         freqs = np.arange(int(max_frequency) + 1)
         recs = np.arange(int(max_recency) + 1)
         xx, rr = np.meshgrid(freqs, recs)
         valid = ~((xx == 0) & (rr > 0))
         values = np.full(xx.shape, np.nan)
-        values[valid] = self._p_alive_raw(xx[valid].astype(float), rr[valid].astype(float),
-                                          np.full(valid.sum(), big_t))
-        frame = pd.DataFrame(values, index=pd.Index(recs, name="recency"),
-                             columns=pd.Index(freqs, name="frequency"))
+        values[valid] = self._p_alive_raw(
+            xx[valid].astype(float), rr[valid].astype(float), np.full(valid.sum(), big_t)
+        )
+        frame = pd.DataFrame(
+            values, index=pd.Index(recs, name="recency"), columns=pd.Index(freqs, name="frequency")
+        )
         frame.attrs["T"] = big_t
         frame.attrs["unit"] = self._UNITS[self.freq]
         return frame
@@ -488,12 +547,16 @@ class BetaGeo:
             return f"BG/NBD model (not fitted; time unit {self._UNITS[self.freq]})"
         p = self.params
         if self._data is None:
-            return (f"BG/NBD with given parameters (time unit {self._UNITS[self.freq]}): r = {p['r']:.3f}, "
-                    f"alpha = {p['alpha']:.3f}, a = {p['a']:.3f}, b = {p['b']:.3f}")
+            return (
+                f"BG/NBD with given parameters (time unit {self._UNITS[self.freq]}): r = {p['r']:.3f}, "
+                f"alpha = {p['alpha']:.3f}, a = {p['a']:.3f}, b = {p['b']:.3f}"
+            )
         status = "converged" if self.converged else "NOT converged"
-        return (f"BG/NBD fitted on {self.n_customers:,} customers (time unit {self._UNITS[self.freq]}): "
-                f"r = {p['r']:.3f}, alpha = {p['alpha']:.3f}, a = {p['a']:.3f}, b = {p['b']:.3f}; "
-                f"log-likelihood {self.log_likelihood:,.1f} ({status})")
+        return (
+            f"BG/NBD fitted on {self.n_customers:,} customers (time unit {self._UNITS[self.freq]}): "
+            f"r = {p['r']:.3f}, alpha = {p['alpha']:.3f}, a = {p['a']:.3f}, b = {p['b']:.3f}; "
+            f"log-likelihood {self.log_likelihood:,.1f} ({status})"
+        )
 
     def __repr__(self) -> str:
         return str(self)
@@ -501,7 +564,9 @@ class BetaGeo:
     def _repr_html_(self) -> str:
         if not self.params:
             return f"<p>{str(self)}</p>"
-        return f"<p>{str(self)}</p>" + self.summary.to_html(index=False, float_format="{:.4g}".format)
+        return f"<p>{str(self)}</p>" + self.summary.to_html(
+            index=False, float_format="{:.4g}".format
+        )
 
 
 def simulate(params: dict[str, float], T: Any, *, seed: int | None = None) -> pd.DataFrame:

@@ -15,7 +15,9 @@ from loyalty_lib.ltv.simple import _check_transactions
 _METRICS = ("retention", "customers", "revenue")
 
 
-def cohort_table(transactions: pd.DataFrame, freq: str = "M", metric: str = "retention") -> pd.DataFrame:
+def cohort_table(
+    transactions: pd.DataFrame, freq: str = "M", metric: str = "retention"
+) -> pd.DataFrame:
     """Rows = acquisition cohort (period of the first purchase), columns = periods since it (0..k).
 
     ``metric``:
@@ -35,7 +37,9 @@ def cohort_table(transactions: pd.DataFrame, freq: str = "M", metric: str = "ret
     try:
         tx["period"] = tx["date"].dt.to_period(freq)
     except ValueError as exc:
-        raise ValueError(f"freq must be a pandas period alias such as 'M', 'Q', 'W', 'Y'; got {freq!r}") from exc
+        raise ValueError(
+            f"freq must be a pandas period alias such as 'M', 'Q', 'W', 'Y'; got {freq!r}"
+        ) from exc
     purchases = tx[~tx["is_refund"]]
     if purchases.empty:
         raise ValueError("transactions has no purchases (all rows are refunds)")

@@ -31,7 +31,9 @@ _UNITS_PER_MONTH = {"D": 30.0, "W": 4.345, "M": 1.0}
 def _validate_fm(frequency: Any, monetary: Any) -> tuple[np.ndarray, np.ndarray]:
     x, m = _as_1d("frequency", frequency), _as_1d("monetary", monetary)
     if x.size != m.size:
-        raise ValueError(f"frequency and monetary must have the same length; got {x.size} and {m.size}")
+        raise ValueError(
+            f"frequency and monetary must have the same length; got {x.size} and {m.size}"
+        )
     if x.size == 0:
         raise ValueError("frequency and monetary are empty")
     problems = []
@@ -43,24 +45,35 @@ def _validate_fm(frequency: Any, monetary: Any) -> tuple[np.ndarray, np.ndarray]
         problems.append(f"{int(bad_x.sum())} rows where frequency is not a non-negative integer")
     bad_m = ~nan & (x > 0) & (m <= 0)
     if bad_m.any():
-        problems.append(f"{int(bad_m.sum())} repeat customers with monetary ≤ 0 (net refunds?) — "
-                        "the model needs positive average values; drop them or use gross spend")
+        problems.append(
+            f"{int(bad_m.sum())} repeat customers with monetary ≤ 0 (net refunds?) — "
+            "the model needs positive average values; drop them or use gross spend"
+        )
     if problems:
         raise ValueError("Gamma-Gamma input: " + "; ".join(problems))
     return x, m
 
 
-def _loglik_and_grad(params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+def _loglik_and_grad(
+    params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Σ w·ln f(m_x | p, q, γ, x) and its gradient; the note's marginal density of m_x:
 
-        f = Γ(px+q)/(Γ(px)Γ(q)) · γ^q · m_x^(px−1) · x^(px) / (γ + m_x·x)^(px+q)
+    f = Γ(px+q)/(Γ(px)Γ(q)) · γ^q · m_x^(px−1) · x^(px) / (γ + m_x·x)^(px+q)
     """
     p, q, v = params
     px = p * x
     log_xm = np.log(x * m)
     log_vxm = np.log(v + x * m)
-    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
-          + px * log_xm - np.log(m) - (px + q) * log_vxm)
+    ll = (
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(v)
+        + px * log_xm
+        - np.log(m)
+        - (px + q) * log_vxm
+    )
     psi = special.digamma(px + q)
     g_p = x * (psi - special.digamma(px) + log_xm - log_vxm)
     g_q = psi - special.digamma(q) + np.log(v) - log_vxm
@@ -68,8 +81,9 @@ def _loglik_and_grad(params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.nda
     return float(w @ ll), np.array([w @ g_p, w @ g_q, w @ g_v])
 
 
-def _objective(log_params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray, penalizer: float
-               ) -> tuple[float, np.ndarray]:
+def _objective(
+    log_params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray, penalizer: float
+) -> tuple[float, np.ndarray]:
     params = np.exp(log_params)
     ll, grad = _loglik_and_grad(params, x, m, w)
     total = w.sum()
@@ -87,42 +101,67 @@ class GammaGamma:
         self.converged = False
         self.standard_errors: dict[str, float] = {}
 
-    def fit(self, frequency: Any, monetary: Any, *, weights: Any = None,
-            initial: dict[str, float] | None = None, penalizer: float = 0.0) -> GammaGamma:
+    def fit(
+        self,
+        frequency: Any,
+        monetary: Any,
+        *,
+        weights: Any = None,
+        initial: dict[str, float] | None = None,
+        penalizer: float = 0.0,
+    ) -> GammaGamma:
         """Maximum likelihood on customers with frequency > 0 (rows with x = 0 are skipped).
 
         ``monetary`` — mean value of the customer's repeat purchases (currency units, > 0).
         ``weights`` — customers each row stands for. L-BFGS-B on log(p, q, γ), analytic gradient.
         """
         x, m = _validate_fm(frequency, monetary)
-        w = np.ones_like(x) if weights is None else np.broadcast_to(_as_1d("weights", weights), x.shape).astype(float)
+        w = (
+            np.ones_like(x)
+            if weights is None
+            else np.broadcast_to(_as_1d("weights", weights), x.shape).astype(float)
+        )
         if np.isnan(w).any() or (w < 0).any():
             raise ValueError("weights must be non-negative numbers")
         keep = (x > 0) & (w > 0)
         if keep.sum() < 3:
-            raise ValueError(f"Gamma-Gamma needs repeat customers (frequency > 0); got {int(keep.sum())}")
+            raise ValueError(
+                f"Gamma-Gamma needs repeat customers (frequency > 0); got {int(keep.sum())}"
+            )
         x, m, w = x[keep], m[keep], w[keep]
         start = np.log([float(initial[k]) for k in PARAM_NAMES]) if initial else np.zeros(3)
-        result = optimize.minimize(_objective, start, args=(x, m, w, penalizer), jac=True, method="L-BFGS-B",
-                                   bounds=[(-30.0, 30.0)] * 3,
-                                   options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10})
+        result = optimize.minimize(
+            _objective,
+            start,
+            args=(x, m, w, penalizer),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-30.0, 30.0)] * 3,
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+        )
         params = np.exp(result.x)
         self.params = dict(zip(PARAM_NAMES, map(float, params), strict=True))
         self.log_likelihood, _ = _loglik_and_grad(params, x, m, w)
         self.n_customers = int(round(w.sum()))
         self.converged = bool(result.success or np.max(np.abs(result.jac)) < 1e-6)
-        self.standard_errors = dict(zip(PARAM_NAMES, map(float, self._standard_errors(params, x, m, w)), strict=True))
+        self.standard_errors = dict(
+            zip(PARAM_NAMES, map(float, self._standard_errors(params, x, m, w)), strict=True)
+        )
         return self
 
     @staticmethod
-    def _standard_errors(params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> np.ndarray:
+    def _standard_errors(
+        params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray
+    ) -> np.ndarray:
         hess = np.empty((3, 3))
         for j in range(3):
             h = 1e-5 * params[j]
             up, down = params.copy(), params.copy()
             up[j] += h
             down[j] -= h
-            hess[:, j] = -(_loglik_and_grad(up, x, m, w)[1] - _loglik_and_grad(down, x, m, w)[1]) / (2 * h)
+            hess[:, j] = -(
+                _loglik_and_grad(up, x, m, w)[1] - _loglik_and_grad(down, x, m, w)[1]
+            ) / (2 * h)
         try:
             diag = np.diag(np.linalg.inv((hess + hess.T) / 2))
         except np.linalg.LinAlgError:
@@ -140,8 +179,15 @@ class GammaGamma:
         self._require_fit()
         est = np.array([self.params[k] for k in PARAM_NAMES])
         se = np.array([self.standard_errors[k] for k in PARAM_NAMES])
-        return pd.DataFrame({"param": list(PARAM_NAMES), "estimate": est, "std_error": se,
-                             "lower_95": est - 1.96 * se, "upper_95": est + 1.96 * se})
+        return pd.DataFrame(
+            {
+                "param": list(PARAM_NAMES),
+                "estimate": est,
+                "std_error": se,
+                "lower_95": est - 1.96 * se,
+                "upper_95": est + 1.96 * se,
+            }
+        )
 
     @property
     def population_mean(self) -> float:
@@ -170,8 +216,18 @@ class GammaGamma:
         out = (p * v + p * x * m) / (p * x + q - 1)
         return _wrap(out, (frequency, monetary), "expected_average_value")
 
-    def clv(self, bgnbd_model: BetaGeo, frequency: Any, recency: Any, T: Any, monetary: Any, *,
-            horizon_months: int = 12, discount_rate_monthly: float = 0.01, freq: str | None = None) -> Any:
+    def clv(
+        self,
+        bgnbd_model: BetaGeo,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        monetary: Any,
+        *,
+        horizon_months: int = 12,
+        discount_rate_monthly: float = 0.01,
+        freq: str | None = None,
+    ) -> Any:
         """Discounted CLV per customer over ``horizon_months``, the lifetimes way.
 
         CLV = Σ_{i=1}^{H} (E[Y(i·u)] − E[Y((i−1)·u)]) · E[Z | x, m_x] / (1 + d)^i,
@@ -193,7 +249,9 @@ class GammaGamma:
         prev = np.zeros(np.broadcast(_as_1d("frequency", frequency), value).shape)
         total = np.zeros_like(prev)
         for i in range(1, int(horizon_months) + 1):
-            cum = np.asarray(bgnbd_model.expected_purchases(i * u, frequency, recency, T), dtype=float)
+            cum = np.asarray(
+                bgnbd_model.expected_purchases(i * u, frequency, recency, T), dtype=float
+            )
             total += (cum - prev) * value / (1 + discount_rate_monthly) ** i
             prev = cum
         return _wrap(total, (frequency, recency, T, monetary), "clv")
@@ -203,8 +261,10 @@ class GammaGamma:
             return "Gamma-Gamma model (not fitted)"
         p = self.params
         mean = f"; population mean value {self.population_mean:,.2f}" if p["q"] > 1 else ""
-        return (f"Gamma-Gamma fitted on {self.n_customers:,} repeat customers: p = {p['p']:.3f}, "
-                f"q = {p['q']:.3f}, v = {p['v']:.3f}{mean} (log-likelihood {self.log_likelihood:,.1f})")
+        return (
+            f"Gamma-Gamma fitted on {self.n_customers:,} repeat customers: p = {p['p']:.3f}, "
+            f"q = {p['q']:.3f}, v = {p['v']:.3f}{mean} (log-likelihood {self.log_likelihood:,.1f})"
+        )
 
     def __repr__(self) -> str:
         return str(self)
@@ -212,10 +272,12 @@ class GammaGamma:
     def _repr_html_(self) -> str:
         if not self.params:
             return f"<p>{str(self)}</p>"
-        return f"<p>{str(self)}</p>" + self.summary.to_html(index=False, float_format="{:.4g}".format)
+        return f"<p>{str(self)}</p>" + self.summary.to_html(
+            index=False, float_format="{:.4g}".format
+        )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CorrelationResult(Result):
     """Pearson correlation between repeat frequency and average value (Gamma-Gamma assumption)."""
 
@@ -226,13 +288,20 @@ class CorrelationResult(Result):
     independent_enough: bool
 
     def __str__(self) -> str:
-        verdict = ("small enough for the Gamma-Gamma independence assumption" if self.independent_enough
-                   else "too strong: the Gamma-Gamma independence assumption is doubtful")
-        return (f"Correlation of frequency and average value r = {self.r:+.3f} "
-                f"(p = {self.p_value:.3g}, n = {self.n:,} repeat customers): {verdict} (threshold |r| ≤ {self.threshold})")
+        verdict = (
+            "small enough for the Gamma-Gamma independence assumption"
+            if self.independent_enough
+            else "too strong: the Gamma-Gamma independence assumption is doubtful"
+        )
+        return (
+            f"Correlation of frequency and average value r = {self.r:+.3f} "
+            f"(p = {self.p_value:.3g}, n = {self.n:,} repeat customers): {verdict} (threshold |r| ≤ {self.threshold})"
+        )
 
 
-def frequency_monetary_correlation(frequency: Any, monetary: Any, *, threshold: float = 0.3) -> CorrelationResult:
+def frequency_monetary_correlation(
+    frequency: Any, monetary: Any, *, threshold: float = 0.3
+) -> CorrelationResult:
     """Pearson r between frequency and monetary over repeat customers (frequency > 0).
 
     Gamma-Gamma assumes the two are independent; warns (UserWarning) when |r| > ``threshold``.
@@ -240,14 +309,27 @@ def frequency_monetary_correlation(frequency: Any, monetary: Any, *, threshold: 
     x, m = _validate_fm(frequency, monetary)
     keep = x > 0
     if keep.sum() < 3:
-        raise ValueError("need at least 3 repeat customers (frequency > 0) to compute a correlation")
+        raise ValueError(
+            "need at least 3 repeat customers (frequency > 0) to compute a correlation"
+        )
     if np.ptp(x[keep]) == 0 or np.ptp(m[keep]) == 0:
-        raise ValueError("frequency or monetary is constant among repeat customers; correlation undefined")
+        raise ValueError(
+            "frequency or monetary is constant among repeat customers; correlation undefined"
+        )
     res = stats.pearsonr(x[keep], m[keep])
     r = float(res.statistic)
     ok = abs(r) <= threshold
     if not ok:
-        warnings.warn(f"frequency and monetary correlate (r = {r:+.2f}, |r| > {threshold}); "
-                      "Gamma-Gamma assumes independence", UserWarning, stacklevel=2)
-    return CorrelationResult(r=r, p_value=float(res.pvalue), n=int(keep.sum()), threshold=threshold,
-                             independent_enough=ok)
+        warnings.warn(
+            f"frequency and monetary correlate (r = {r:+.2f}, |r| > {threshold}); "
+            "Gamma-Gamma assumes independence",
+            UserWarning,
+            stacklevel=2,
+        )
+    return CorrelationResult(
+        r=r,
+        p_value=float(res.pvalue),
+        n=int(keep.sum()),
+        threshold=threshold,
+        independent_enough=ok,
+    )

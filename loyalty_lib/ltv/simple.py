@@ -22,12 +22,20 @@ from loyalty_lib._result import Result
 _PERIOD_WORDS = {"Y": ("year", "years"), "Q": ("quarter", "quarters"), "M": ("month", "months")}
 
 
-def _array(name: str, value: Any, *, low: float = 0.0, low_inclusive: bool = True,
-           high: float | None = None) -> np.ndarray:
+def _array(
+    name: str,
+    value: Any,
+    *,
+    low: float = 0.0,
+    low_inclusive: bool = True,
+    high: float | None = None,
+) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a number or an array of numbers; got {type(value).__name__}") from exc
+        raise TypeError(
+            f"{name} must be a number or an array of numbers; got {type(value).__name__}"
+        ) from exc
     if np.isnan(arr).any() or np.isinf(arr).any():
         raise ValueError(f"{name} must be finite numbers; got NaN or inf")
     too_low = arr < low if low_inclusive else arr <= low
@@ -65,12 +73,20 @@ def lifetime_from_churn(churn_rate_per_period: Any) -> Any:
     With a constant churn c the lifetime is geometric with mean 1/c periods: 20 % churn a quarter
     means 5 quarters on average.
     """
-    c = _array("churn_rate_per_period", churn_rate_per_period, low=0.0, low_inclusive=False, high=1.0)
+    c = _array(
+        "churn_rate_per_period", churn_rate_per_period, low=0.0, low_inclusive=False, high=1.0
+    )
     return _out(1.0 / c, churn_rate_per_period)
 
 
-def discounted_ltv(avg_check: Any, purchases_per_period: Any, retention_rate: Any, discount_rate: Any,
-                   periods: int | None = None, gross_margin: float = 1.0) -> Any:
+def discounted_ltv(
+    avg_check: Any,
+    purchases_per_period: Any,
+    retention_rate: Any,
+    discount_rate: Any,
+    periods: int | None = None,
+    gross_margin: float = 1.0,
+) -> Any:
     """Discounted LTV: Σ_{k=0}^{N−1} m·a·margin · r^k / (1+d)^k, in currency units.
 
     The first period (k = 0) is undiscounted and certain; each later period survives with
@@ -91,40 +107,50 @@ def discounted_ltv(avg_check: Any, purchases_per_period: Any, retention_rate: An
     q = r / (1.0 + d)
     if periods is None:
         if np.any(q >= 1.0):
-            raise ValueError("infinite-horizon LTV needs retention_rate < 1 + discount_rate "
-                             "(otherwise the sum diverges); pass periods=N for a finite horizon")
+            raise ValueError(
+                "infinite-horizon LTV needs retention_rate < 1 + discount_rate "
+                "(otherwise the sum diverges); pass periods=N for a finite horizon"
+            )
         value = cash * (1.0 + d) / (1.0 + d - r)
     else:
         if int(periods) != periods or periods < 1:
             raise ValueError(f"periods must be a positive integer or None; got {periods!r}")
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(np.isclose(q, 1.0), cash * periods, cash * (1 - q**periods) / (1 - q))
-    return _out(np.asarray(value, dtype=float), avg_check, purchases_per_period, retention_rate, discount_rate)
+    return _out(
+        np.asarray(value, dtype=float),
+        avg_check,
+        purchases_per_period,
+        retention_rate,
+        discount_rate,
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LTVResult(Result):
     """LTV = m × a × t estimated from transactions (see :func:`ltv_from_transactions`)."""
 
-    ltv: float                   # currency units per customer
-    avg_check: float             # m: net revenue per order
+    ltv: float  # currency units per customer
+    avg_check: float  # m: net revenue per order
     purchases_per_period: float  # a: orders per active customer per period
-    churn_per_period: float      # share of a period's active customers not active in the next period
+    churn_per_period: float  # share of a period's active customers not active in the next period
     retention_per_period: float  # 1 − churn
-    lifetime_periods: float      # t = 1 / churn
-    n_customers: int             # customers with at least one purchase in the window
+    lifetime_periods: float  # t = 1 / churn
+    n_customers: int  # customers with at least one purchase in the window
     n_orders: int
     net_revenue: float
     n_periods: int
-    period: str                  # "Y", "Q" or "M"
+    period: str  # "Y", "Q" or "M"
     currency: str = "RUB"
 
     def __str__(self) -> str:
         one, many = _PERIOD_WORDS[self.period]
-        return (f"LTV ≈ {self.ltv:,.0f} {self.currency} = average check {self.avg_check:,.0f} × "
-                f"{self.purchases_per_period:.1f} purchases/{one} × {self.lifetime_periods:.1f} {many} "
-                f"(churn {self.churn_per_period:.0%} per {one}; {self.n_customers:,} customers, "
-                f"{self.n_periods} {many})")
+        return (
+            f"LTV ≈ {self.ltv:,.0f} {self.currency} = average check {self.avg_check:,.0f} × "
+            f"{self.purchases_per_period:.1f} purchases/{one} × {self.lifetime_periods:.1f} {many} "
+            f"(churn {self.churn_per_period:.0%} per {one}; {self.n_customers:,} customers, "
+            f"{self.n_periods} {many})"
+        )
 
 
 def _check_transactions(transactions: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -132,13 +158,17 @@ def _check_transactions(transactions: pd.DataFrame, columns: tuple[str, ...]) ->
         raise TypeError(f"transactions must be a DataFrame; got {type(transactions).__name__}")
     missing = [c for c in columns if c not in transactions.columns]
     if missing:
-        raise ValueError(f"transactions is missing columns {missing}; expected at least {list(columns)}")
+        raise ValueError(
+            f"transactions is missing columns {missing}; expected at least {list(columns)}"
+        )
     if transactions.empty:
         raise ValueError("transactions is empty")
     if transactions[list(columns)].isna().any().any():
         bad = transactions[list(columns)].isna().any(axis=1)
-        raise ValueError(f"transactions has {int(bad.sum())} rows with missing {list(columns)} "
-                         f"(first at index {bad.idxmax()!r})")
+        raise ValueError(
+            f"transactions has {int(bad.sum())} rows with missing {list(columns)} "
+            f"(first at index {bad.idxmax()!r})"
+        )
     frame = transactions.copy()
     frame["date"] = pd.to_datetime(frame["date"])
     if "is_refund" not in frame.columns:
@@ -147,8 +177,14 @@ def _check_transactions(transactions: pd.DataFrame, columns: tuple[str, ...]) ->
     return frame
 
 
-def ltv_from_transactions(transactions: pd.DataFrame, period: str = "Q", start: Any = None,
-                          end: Any = None, *, currency: str = "RUB") -> LTVResult:
+def ltv_from_transactions(
+    transactions: pd.DataFrame,
+    period: str = "Q",
+    start: Any = None,
+    end: Any = None,
+    *,
+    currency: str = "RUB",
+) -> LTVResult:
     """Estimate m, a, t and LTV = m × a × t [L1] from a transactions table.
 
     Window: ``start``..``end`` (inclusive; default the first/last transaction date). Only calendar
@@ -168,15 +204,25 @@ def ltv_from_transactions(transactions: pd.DataFrame, period: str = "Q", start: 
     if period not in _PERIOD_WORDS:
         raise ValueError(f"period must be one of {sorted(_PERIOD_WORDS)}; got {period!r}")
     tx = _check_transactions(transactions, ("customer_id", "date", "amount"))
-    first_day = pd.Timestamp(start) if start is not None else tx["date"].min().to_period(period).start_time
-    last_day = pd.Timestamp(end) if end is not None else tx["date"].max().to_period(period).end_time.normalize()
+    first_day = (
+        pd.Timestamp(start) if start is not None else tx["date"].min().to_period(period).start_time
+    )
+    last_day = (
+        pd.Timestamp(end)
+        if end is not None
+        else tx["date"].max().to_period(period).end_time.normalize()
+    )
     if last_day < first_day:
         raise ValueError(f"end ({last_day.date()}) is before start ({first_day.date()})")
     periods = pd.period_range(first_day.to_period(period), last_day.to_period(period), freq=period)
-    complete = [p for p in periods if p.start_time >= first_day and p.end_time.normalize() <= last_day]
+    complete = [
+        p for p in periods if p.start_time >= first_day and p.end_time.normalize() <= last_day
+    ]
     if len(complete) < 2:
-        raise ValueError(f"need at least two complete {_PERIOD_WORDS[period][1]} between "
-                         f"{first_day.date()} and {last_day.date()} to estimate churn; got {len(complete)}")
+        raise ValueError(
+            f"need at least two complete {_PERIOD_WORDS[period][1]} between "
+            f"{first_day.date()} and {last_day.date()} to estimate churn; got {len(complete)}"
+        )
     tx["period"] = tx["date"].dt.to_period(period)
     tx = tx[tx["period"].isin(complete)]
     purchases = tx[~tx["is_refund"]]
@@ -191,58 +237,88 @@ def ltv_from_transactions(transactions: pd.DataFrame, period: str = "Q", start: 
     customer_periods = sum(len(s) for s in active_sets.values())
     purchases_per_period = n_orders / customer_periods
     base = sum(len(active_sets[p]) for p in complete[:-1])
-    retained = sum(len(active_sets[p] & active_sets[q]) for p, q in zip(complete[:-1], complete[1:], strict=True))
+    retained = sum(
+        len(active_sets[p] & active_sets[q])
+        for p, q in zip(complete[:-1], complete[1:], strict=True)
+    )
     if base == 0:
         raise ValueError("no active customers before the last period; cannot estimate churn")
     retention = retained / base
     churn = 1.0 - retention
     if churn <= 0:
-        raise ValueError("every customer bought again in the next period (churn 0): lifetime is unbounded; "
-                         "use a longer window or discounted_ltv with a finite horizon")
+        raise ValueError(
+            "every customer bought again in the next period (churn 0): lifetime is unbounded; "
+            "use a longer window or discounted_ltv with a finite horizon"
+        )
     lifetime = 1.0 / churn
     return LTVResult(
-        ltv=avg_check * purchases_per_period * lifetime, avg_check=avg_check,
-        purchases_per_period=purchases_per_period, churn_per_period=churn, retention_per_period=retention,
-        lifetime_periods=lifetime, n_customers=int(purchases["customer_id"].nunique()), n_orders=n_orders,
-        net_revenue=net_revenue, n_periods=len(complete), period=period, currency=currency,
+        ltv=avg_check * purchases_per_period * lifetime,
+        avg_check=avg_check,
+        purchases_per_period=purchases_per_period,
+        churn_per_period=churn,
+        retention_per_period=retention,
+        lifetime_periods=lifetime,
+        n_customers=int(purchases["customer_id"].nunique()),
+        n_orders=n_orders,
+        net_revenue=net_revenue,
+        n_periods=len(complete),
+        period=period,
+        currency=currency,
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RetentionCostResult(Result):
     """Retention cost implied by "retaining is 60–70 % cheaper than acquiring" [L4]."""
 
     acquisition_cost: float
     retention_cost_low: float
     retention_cost_high: float
-    cheaper_low: float   # share, e.g. 0.6
+    cheaper_low: float  # share, e.g. 0.6
     cheaper_high: float  # share, e.g. 0.7
     currency: str = "RUB"
 
     def __str__(self) -> str:
-        return (f"Acquiring a customer costs {self.acquisition_cost:,.0f} {self.currency}; keeping one costs "
-                f"about {self.retention_cost_low:,.0f}–{self.retention_cost_high:,.0f} {self.currency} "
-                f"({self.cheaper_low:.0%}–{self.cheaper_high:.0%} cheaper)")
+        return (
+            f"Acquiring a customer costs {self.acquisition_cost:,.0f} {self.currency}; keeping one costs "
+            f"about {self.retention_cost_low:,.0f}–{self.retention_cost_high:,.0f} {self.currency} "
+            f"({self.cheaper_low:.0%}–{self.cheaper_high:.0%} cheaper)"
+        )
 
 
-def retention_vs_acquisition(acquisition_cost: float, retention_cost_discount: tuple[float, float] = (0.6, 0.7),
-                             *, currency: str = "RUB") -> RetentionCostResult:
+def retention_vs_acquisition(
+    acquisition_cost: float,
+    retention_cost_discount: tuple[float, float] = (0.6, 0.7),
+    *,
+    currency: str = "RUB",
+) -> RetentionCostResult:
     """Retention cost range implied by the [L4] rule of thumb: cost × (1 − 0.7) … cost × (1 − 0.6).
 
     ``retention_cost_discount`` — how much cheaper retention is, as shares in [0, 1).
     """
     cost = float(_array("acquisition_cost", acquisition_cost))
     if len(retention_cost_discount) != 2:
-        raise ValueError("retention_cost_discount must be a (low, high) pair of shares, e.g. (0.6, 0.7)")
+        raise ValueError(
+            "retention_cost_discount must be a (low, high) pair of shares, e.g. (0.6, 0.7)"
+        )
     lo, hi = sorted(float(v) for v in retention_cost_discount)
     if lo < 0 or hi >= 1:
-        raise ValueError(f"retention_cost_discount shares must be in [0, 1); got {retention_cost_discount}")
-    return RetentionCostResult(acquisition_cost=cost, retention_cost_low=cost * (1 - hi),
-                               retention_cost_high=cost * (1 - lo), cheaper_low=lo, cheaper_high=hi,
-                               currency=currency)
+        raise ValueError(
+            f"retention_cost_discount shares must be in [0, 1); got {retention_cost_discount}"
+        )
+    return RetentionCostResult(
+        acquisition_cost=cost,
+        retention_cost_low=cost * (1 - hi),
+        retention_cost_high=cost * (1 - lo),
+        cheaper_low=lo,
+        cheaper_high=hi,
+        currency=currency,
+    )
 
 
-def ltv_by_churn(avg_check: float, purchases_per_period: float, churn_rates: Any = None) -> pd.DataFrame:
+def ltv_by_churn(
+    avg_check: float, purchases_per_period: float, churn_rates: Any = None
+) -> pd.DataFrame:
     """LTV = m × a / churn over a range of churn rates [L1, L2]: how much each point of churn costs.
 
     ``churn_rates`` — shares per period in (0, 1]; default 5 %, 10 %, …, 100 %. Returns one row per
@@ -252,38 +328,54 @@ def ltv_by_churn(avg_check: float, purchases_per_period: float, churn_rates: Any
     m = float(_array("avg_check", avg_check))
     a = float(_array("purchases_per_period", purchases_per_period))
     rates = np.round(np.arange(1, 21) * 0.05, 2) if churn_rates is None else churn_rates
-    churn = np.sort(np.atleast_1d(_array("churn_rates", rates, low=0.0, low_inclusive=False, high=1.0)).ravel())
+    churn = np.sort(
+        np.atleast_1d(_array("churn_rates", rates, low=0.0, low_inclusive=False, high=1.0)).ravel()
+    )
     if churn.size == 0:
         raise ValueError("churn_rates is empty; expected at least one share in (0, 1]")
     lifetime = lifetime_from_churn(churn)
-    return pd.DataFrame({"churn": churn, "retention": 1.0 - churn, "lifetime_periods": lifetime,
-                         "ltv": ltv(m, a, lifetime)})
+    return pd.DataFrame(
+        {
+            "churn": churn,
+            "retention": 1.0 - churn,
+            "lifetime_periods": lifetime,
+            "ltv": ltv(m, a, lifetime),
+        }
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LTVCACResult(Result):
     """Customer value against the cost of winning a customer [L5] (see :func:`ltv_to_cac`)."""
 
-    ltv: float                   # value of a customer as given (revenue unless margin already applied)
-    gross_margin: float          # share of ltv kept as gross profit
-    margin_ltv: float            # ltv × gross_margin, currency units
-    acquisition_cost: float      # CAC: spend to win one new customer, currency units
-    ratio: float                 # margin_ltv / acquisition_cost
-    target_ratio: float          # the ratio the business aims for (3 is a common rule of thumb)
+    ltv: float  # value of a customer as given (revenue unless margin already applied)
+    gross_margin: float  # share of ltv kept as gross profit
+    margin_ltv: float  # ltv × gross_margin, currency units
+    acquisition_cost: float  # CAC: spend to win one new customer, currency units
+    ratio: float  # margin_ltv / acquisition_cost
+    target_ratio: float  # the ratio the business aims for (3 is a common rule of thumb)
     max_acquisition_cost: float  # margin_ltv / target_ratio: the most a new customer may cost
     meets_target: bool
     currency: str = "RUB"
 
     def __str__(self) -> str:
         verdict = "meets" if self.meets_target else "is below"
-        return (f"LTV/CAC = {self.ratio:.1f} (gross-profit LTV {self.margin_ltv:,.0f} {self.currency} ÷ "
-                f"acquisition cost {self.acquisition_cost:,.0f} {self.currency}), which {verdict} the "
-                f"{self.target_ratio:g}:1 target; at {self.target_ratio:g}:1 a new customer may cost up to "
-                f"{self.max_acquisition_cost:,.0f} {self.currency}")
+        return (
+            f"LTV/CAC = {self.ratio:.1f} (gross-profit LTV {self.margin_ltv:,.0f} {self.currency} ÷ "
+            f"acquisition cost {self.acquisition_cost:,.0f} {self.currency}), which {verdict} the "
+            f"{self.target_ratio:g}:1 target; at {self.target_ratio:g}:1 a new customer may cost up to "
+            f"{self.max_acquisition_cost:,.0f} {self.currency}"
+        )
 
 
-def ltv_to_cac(ltv_value: float, acquisition_cost: float, *, gross_margin: float = 1.0, target_ratio: float = 3.0,
-               currency: str = "RUB") -> LTVCACResult:
+def ltv_to_cac(
+    ltv_value: float,
+    acquisition_cost: float,
+    *,
+    gross_margin: float = 1.0,
+    target_ratio: float = 3.0,
+    currency: str = "RUB",
+) -> LTVCACResult:
     """LTV/CAC: gross-profit lifetime value per customer ÷ cost of acquiring one [L5].
 
     ratio = ltv_value × gross_margin / acquisition_cost. Pass ``gross_margin=1`` when
@@ -297,6 +389,14 @@ def ltv_to_cac(ltv_value: float, acquisition_cost: float, *, gross_margin: float
     target = float(_array("target_ratio", target_ratio, low=0.0, low_inclusive=False))
     margin_ltv = value * margin
     ratio = margin_ltv / cost
-    return LTVCACResult(ltv=value, gross_margin=margin, margin_ltv=margin_ltv, acquisition_cost=cost, ratio=ratio,
-                        target_ratio=target, max_acquisition_cost=margin_ltv / target,
-                        meets_target=bool(ratio >= target), currency=currency)
+    return LTVCACResult(
+        ltv=value,
+        gross_margin=margin,
+        margin_ltv=margin_ltv,
+        acquisition_cost=cost,
+        ratio=ratio,
+        target_ratio=target,
+        max_acquisition_cost=margin_ltv / target,
+        meets_target=bool(ratio >= target),
+        currency=currency,
+    )

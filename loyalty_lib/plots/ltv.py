@@ -13,11 +13,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["clv_distribution", "cohort_heatmap", "holdout_plot", "ltv_sensitivity", "p_alive_matrix",
-           "retention_curve"]
+__all__ = [
+    "clv_distribution",
+    "cohort_heatmap",
+    "holdout_plot",
+    "ltv_churn_curve",
+    "ltv_sensitivity",
+    "p_alive_matrix",
+    "retention_curve",
+]
 
-_METRIC_LABELS = {"retention": "share of cohort active", "customers": "active customers",
-                  "revenue": "net revenue, RUB"}
+_METRIC_LABELS = {
+    "retention": "share of cohort active",
+    "customers": "active customers",
+    "revenue": "net revenue, RUB",
+}
 _FREQ_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
 
 
@@ -27,7 +37,9 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
-def cohort_heatmap(table: pd.DataFrame, *, ax: Axes | None = None, annotate: bool | None = None) -> Axes:
+def cohort_heatmap(
+    table: pd.DataFrame, *, ax: Axes | None = None, annotate: bool | None = None
+) -> Axes:
     """Heat map of a :func:`loyalty_lib.ltv.cohorts.cohort_table` (rows cohorts, columns age)."""
     if not isinstance(table, pd.DataFrame) or table.empty:
         raise ValueError("table must be a non-empty DataFrame from cohort_table()")
@@ -36,8 +48,14 @@ def cohort_heatmap(table: pd.DataFrame, *, ax: Axes | None = None, annotate: boo
     unit = _FREQ_WORDS.get(str(table.attrs.get("freq", "")), "periods")
     values = table.to_numpy(dtype=float)
     masked = np.ma.masked_invalid(values)
-    image = ax.imshow(masked, aspect="auto", cmap="YlGnBu", vmin=0,
-                      vmax=1 if metric == "retention" else None, interpolation="nearest")
+    image = ax.imshow(
+        masked,
+        aspect="auto",
+        cmap="YlGnBu",
+        vmin=0,
+        vmax=1 if metric == "retention" else None,
+        interpolation="nearest",
+    )
     ax.figure.colorbar(image, ax=ax, label=_METRIC_LABELS.get(metric, metric))
     ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
     ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
@@ -47,8 +65,15 @@ def cohort_heatmap(table: pd.DataFrame, *, ax: Axes | None = None, annotate: boo
         fmt = "{:.0%}" if metric == "retention" else "{:,.0f}"
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):
-                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
-                        color="white" if masked.max() and v > 0.6 * masked.max() else "black")
+                ax.text(
+                    j,
+                    i,
+                    fmt.format(v),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if masked.max() and v > 0.6 * masked.max() else "black",
+                )
     ax.set_xlabel(f"{unit} since first purchase")
     ax.set_ylabel("acquisition cohort (first purchase)")
     ax.set_title(f"Cohorts: {_METRIC_LABELS.get(metric, metric)}")
@@ -72,19 +97,32 @@ def retention_curve(curve: pd.Series, *, ax: Axes | None = None, label: str | No
     return ax
 
 
-def p_alive_matrix(model: Any, max_frequency: int, max_recency: int, *, ax: Axes | None = None,
-                   T: float | None = None) -> Axes:
+def p_alive_matrix(
+    model: Any,
+    max_frequency: int,
+    max_recency: int,
+    *,
+    ax: Axes | None = None,
+    T: float | None = None,
+) -> Axes:
     """P(alive) over frequency × recency for a fitted BG/NBD model (customers of age T).
 
-    Like lifetimes' plot_probability_alive_matrix: bottom-right (many purchases, recent) is alive,
-    top-left of the repeat columns (many purchases long ago) is probably gone.
+    Like lifetimes' plot_probability_alive_matrix, recency grows upwards: the top rows (last purchase
+    recent) are alive, the bottom right (many purchases, the last one long ago) is probably gone.
     """
     matrix = model.p_alive_matrix(max_frequency, max_recency, T=T)
     ax = _axes(ax)
     unit = matrix.attrs.get("unit", "periods")
-    image = ax.imshow(np.ma.masked_invalid(matrix.to_numpy(dtype=float)), origin="lower", aspect="auto",
-                      cmap="RdYlGn", vmin=0, vmax=1, interpolation="nearest",
-                      extent=(-0.5, max_frequency + 0.5, -0.5, max_recency + 0.5))
+    image = ax.imshow(
+        np.ma.masked_invalid(matrix.to_numpy(dtype=float)),
+        origin="lower",
+        aspect="auto",
+        cmap="RdYlGn",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(-0.5, max_frequency + 0.5, -0.5, max_recency + 0.5),
+    )
     ax.figure.colorbar(image, ax=ax, label="probability customer is alive")
     ax.set_xlabel("frequency (repeat purchase periods)")
     ax.set_ylabel(f"recency (last purchase, {unit} after the first)")
@@ -103,7 +141,13 @@ def holdout_plot(check: Any, *, ax: Axes | None = None) -> Axes:
         raise ValueError(f"holdout_plot needs holdout_check() output with columns {sorted(needed)}")
     ax = _axes(ax)
     ax.plot(table["frequency_cal"], table["actual"], marker="o", label="actual")
-    ax.plot(table["frequency_cal"], table["predicted"], marker="s", linestyle="--", label="BG/NBD predicted")
+    ax.plot(
+        table["frequency_cal"],
+        table["predicted"],
+        marker="s",
+        linestyle="--",
+        label="BG/NBD predicted",
+    )
     labels = [str(v) for v in table["frequency_cal"]]
     if table.attrs.get("top_bin_open") and labels:
         labels[-1] += "+"
@@ -116,7 +160,9 @@ def holdout_plot(check: Any, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def clv_distribution(clv: Any, *, ax: Axes | None = None, bins: int = 50, currency: str = "RUB") -> Axes:
+def clv_distribution(
+    clv: Any, *, ax: Axes | None = None, bins: int = 50, currency: str = "RUB"
+) -> Axes:
     """Histogram of per-customer CLV with mean and median marked."""
     values = np.asarray(clv, dtype=float).ravel()
     values = values[np.isfinite(values)]
@@ -134,8 +180,9 @@ def clv_distribution(clv: Any, *, ax: Axes | None = None, bins: int = 50, curren
     return ax
 
 
-def ltv_sensitivity(base: dict[str, float], *, change: float = 0.1, ax: Axes | None = None,
-                    currency: str = "RUB") -> Axes:
+def ltv_sensitivity(
+    base: dict[str, float], *, change: float = 0.1, ax: Axes | None = None, currency: str = "RUB"
+) -> Axes:
     """Tornado of LTV = m × a × t when each factor moves ±``change`` (share) from ``base``.
 
     ``base`` = {"avg_check": m, "purchases_per_period": a, "lifetime_periods": t}, e.g.
@@ -153,8 +200,11 @@ def ltv_sensitivity(base: dict[str, float], *, change: float = 0.1, ax: Axes | N
     ax = _axes(ax)
     values = [float(base[k]) for k in keys]
     centre = ltv(*values)
-    names = {"avg_check": "average check m", "purchases_per_period": "purchases per period a",
-             "lifetime_periods": "lifetime t"}
+    names = {
+        "avg_check": "average check m",
+        "purchases_per_period": "purchases per period a",
+        "lifetime_periods": "lifetime t",
+    }
     for i in range(len(keys)):
         lo, hi = list(values), list(values)
         lo[i] *= 1 - change
@@ -166,4 +216,43 @@ def ltv_sensitivity(base: dict[str, float], *, change: float = 0.1, ax: Axes | N
     ax.set_yticks(range(len(keys)), [names[k] for k in keys])
     ax.set_xlabel(f"LTV, {currency} (factor ±{change:.0%})")
     ax.set_title(f"LTV sensitivity around {centre:,.0f} {currency}")
+    return ax
+
+
+def ltv_churn_curve(
+    table: pd.DataFrame,
+    *,
+    current: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    currency: str = "RUB",
+) -> Axes:
+    """LTV against churn per period, from :func:`loyalty_lib.ltv.simple.ltv_by_churn` [L2].
+
+    ``current`` — an optional (churn, LTV) point to mark, e.g. ``(result.churn_per_period,
+    result.ltv)`` of an :class:`~loyalty_lib.ltv.simple.LTVResult`.
+    """
+    needed = {"churn", "ltv"}
+    if not isinstance(table, pd.DataFrame) or table.empty or not needed <= set(table.columns):
+        raise ValueError(
+            f"table must be a non-empty DataFrame from ltv_by_churn() with columns {sorted(needed)}"
+        )
+    ax = _axes(ax)
+    ax.plot(table["churn"], table["ltv"], marker="o", markersize=3, label="LTV = m × a / churn")
+    if current is not None:
+        churn, value = (float(v) for v in current)
+        ax.scatter(
+            [churn],
+            [value],
+            color="tab:red",
+            zorder=3,
+            s=60,
+            label=f"today: churn {churn:.0%}, LTV {value:,.0f} {currency}",
+        )
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel("churn per period (share of active customers lost)")
+    ax.set_ylabel(f"LTV per customer, {currency}")
+    ax.set_title("Lower churn, longer lifetime, higher LTV")
+    ax.grid(alpha=0.3)
+    ax.legend()
     return ax
