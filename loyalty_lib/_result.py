@@ -46,6 +46,8 @@ def _fmt(value: Any) -> str:
         return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
     if isinstance(value, pd.DataFrame):
         return f"table {value.shape[0]}×{value.shape[1]}"
+    if isinstance(value, pd.Series):
+        return f"series of {len(value):,}"
     return str(value)
 
 
@@ -73,10 +75,12 @@ class Result:
         caption = html.escape(str(self))
         return f"<table><caption style='caption-side:top;text-align:left'>{caption}</caption>{rows}</table>"
 
-    def __repr__(self) -> str:  # a sentence in the REPL (subclasses declared with repr=False)
-        return str(self)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # @dataclass never overwrites an attribute already in the class body, so planting the
+        # sentence-repr here keeps it for every subclass, whatever its decorator arguments.
+        super().__init_subclass__(**kwargs)
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = Result.__repr__
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        # IPython's text/plain output uses this before __repr__, so a notebook shows the sentence
-        # even for subclasses whose @dataclass generated a field-dump __repr__.
-        printer.text(str(self))
+    def __repr__(self) -> str:  # the sentence, also in the REPL and as a notebook's text output
+        return str(self)

@@ -104,11 +104,16 @@ def run(data_dir: Path, out_dir: Path, workers: int, notebooks: tuple[str, ...],
 @click.option("--industry", default="retail", show_default=True)
 @click.option("--currency", default="RUB", show_default=True)
 @click.option("--observation-end", default=None, help="YYYY-MM-DD (default: last transaction date).")
+@click.option("--gross-margin", type=click.FloatRange(0, 1), default=None,
+              help="Gross margin share for campaign ROI (default 0.35).")
+@click.option("--program-costs", type=click.FloatRange(min=0), default=None,
+              help="Campaign/program costs in currency units for ROI (default 300,000).")
 @click.option("--force", is_flag=True, help="Overwrite an existing report folder.")
 def report(client: str, out_dir: Path, transactions: Path | None, customers: Path | None,
            survey: Path | None, exit_survey: Path | None, campaign: Path | None,
            mapping_file: Path | None, industry: str, currency: str,
-           observation_end: str | None, force: bool) -> None:
+           observation_end: str | None, gross_margin: float | None, program_costs: float | None,
+           force: bool) -> None:
     """Run a client's files through the analysis and write a code-free HTML report."""
     from loyalty_lib import report as report_mod
 
@@ -120,6 +125,8 @@ def report(client: str, out_dir: Path, transactions: Path | None, customers: Pat
             survey=survey, exit_survey=exit_survey, campaign=campaign, mapping_file=mapping_file,
             industry=industry, currency=currency, observation_end=observation_end, force=force,
             echo=click.echo,
+            parameters={k: v for k, v in {"gross_margin": gross_margin,
+                                          "program_costs": program_costs}.items() if v is not None},
         )
     except report_mod.ReportError as exc:
         raise click.ClickException(str(exc)) from exc
