@@ -29,10 +29,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from loyalty_lib._result import Result
+from loyalty_lib.nps import nps_group
 from loyalty_lib.segments import CHURN_REASONS, churn_reasons
+from loyalty_lib.stats import check_confidence, wilson_interval
 
 __all__ = [
     "LOYALTY_KINDS",
@@ -111,12 +112,6 @@ def _date(value: Any, what: str) -> pd.Timestamp:
     return stamp.normalize()
 
 
-def _confidence(confidence: float) -> float:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
-    return float(confidence)
-
-
 def _share(value: float, what: str) -> float:
     if (
         isinstance(value, bool)
@@ -125,20 +120,6 @@ def _share(value: float, what: str) -> float:
     ):
         raise ValueError(f"{what} must be a share in 0..1 (0.35, not 35), got {value!r}")
     return float(value)
-
-
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a share ``successes / n`` (scipy's ``binomtest``); (nan, nan) if n = 0.
-
-    Preferred to the normal approximation because it stays inside 0..1 for small or extreme shares.
-    """
-    confidence = _confidence(confidence)
-    if n == 0:
-        return (float("nan"), float("nan"))
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
-    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
-    return (float(ci.low), float(ci.high))
 
 
 def _purchases(transactions: Any) -> pd.DataFrame:
@@ -173,7 +154,7 @@ def reason_shares(
     ``action`` (:data:`REASON_ACTIONS`). Most frequent reason first.
     """
     _share(flag_share, "flag_share")
-    confidence = _confidence(confidence)
+    confidence = check_confidence(confidence)
     out = churn_reasons(exit_survey, months=months, end=end, flag_share=flag_share)
     n = int(out["count"].sum())
     bounds = [wilson_interval(int(k), n, confidence) for k in out["count"]]
@@ -218,6 +199,9 @@ class RetentionBenchmark(Result):
         )
 
 
+HISTORY_GRACE_DAYS = 14
+
+
 def retention_vs_benchmark(
     transactions: pd.DataFrame,
     benchmark_retention: float,
@@ -233,18 +217,20 @@ def retention_vs_benchmark(
     The verdict is "in line with" when the benchmark lies inside the Wilson interval.
     """
     benchmark = _share(benchmark_retention, "benchmark_retention")
-    confidence = _confidence(confidence)
+    confidence = check_confidence(confidence)
     if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
         raise ValueError(f"months must be a positive integer, got {months!r}")
     end_ts = _date(end, "end")
     mid = end_ts - pd.DateOffset(months=months)
     start = end_ts - pd.DateOffset(months=2 * months)
     tx = _purchases(transactions)
-    if tx["date"].min() > start + pd.Timedelta(days=1):
+    # Exports rarely begin on the window's exact first day (1 January has no sales): allow the
+    # history to start up to HISTORY_GRACE_DAYS into the earlier window, no later.
+    if tx["date"].min() > start + pd.Timedelta(days=1 + HISTORY_GRACE_DAYS):
         raise ValueError(
-            f"the transactions start on {tx['date'].min().date()}, after the start of "
-            f"the earlier window ({(start + pd.Timedelta(days=1)).date()}): "
-            f"need {2 * months} months of history"
+            f"the transactions start on {tx['date'].min().date()}, more than "
+            f"{HISTORY_GRACE_DAYS} days after the start of the earlier window "
+            f"({(start + pd.Timedelta(days=1)).date()}): need {2 * months} months of history"
         )
     before = set(tx.loc[(tx["date"] > start) & (tx["date"] <= mid), "customer_id"])
     after = set(tx.loc[(tx["date"] > mid) & (tx["date"] <= end_ts), "customer_id"])
@@ -263,32 +249,44 @@ def retention_vs_benchmark(
 
 
 def review_counts(survey: pd.DataFrame, *, end: str | pd.Timestamp | None = None) -> pd.DataFrame:
-    """Positive (promoter, 9–10) and negative (detractor, 0–6) answers per customer, up to ``end``.
+    """Per-customer survey answers as reviews, up to ``end`` (inclusive; all answers when None).
 
-    The survey stands in for reviews where the client has no review data: a detractor's answer
-    is a negative review. Index ``customer_id``; columns ``positive``, ``negative`` (int),
-    ``answers``. Anonymous answers (no customer id) are dropped. Pass it as ``reviews=`` to
-    :func:`loyalty_lib.segments.churn_risk`.
+    The survey stands in for reviews where the client has no review data: a promoter's answer
+    (9–10) is a positive review, a detractor's (0–6) a negative one. Index ``customer_id``;
+    columns ``answers``, ``positive``, ``negative`` (int) and ``satisfaction`` (mean score, 0–10).
+    Anonymous answers (no customer id) are dropped: they cannot be linked to a customer. Pass it
+    as ``reviews=`` to :func:`loyalty_lib.segments.churn_risk` or
+    :func:`~loyalty_lib.segments.rule_segments`. Also :func:`loyalty_lib.segment_profiles.review_counts`.
     """
     sv = _frame(survey, ["customer_id", "score"], "survey")
     if end is not None:
         _frame(sv, ["date"], "survey")
         sv = sv[sv["date"] <= _date(end, "end")]
     sv = sv[sv["customer_id"].notna()]
-    score = pd.to_numeric(sv["score"], errors="raise")
-    if ((score < 0) | (score > 10)).any():
-        raise ValueError("survey['score'] must be on the 0–10 scale")
+    columns = ["answers", "positive", "negative", "satisfaction"]
+    if sv.empty:
+        out = pd.DataFrame({c: pd.Series(dtype="int64") for c in columns[:3]})
+        out["satisfaction"] = pd.Series(dtype="float64")
+        return out.rename_axis("customer_id")
+    try:
+        group = nps_group(sv["score"])
+    except ValueError as exc:
+        raise ValueError(f"survey['score'] must be on the 0–10 scale: {exc}") from exc
     frame = pd.DataFrame(
         {
             "customer_id": sv["customer_id"].astype("str").to_numpy(),
-            "positive": (score >= 9).to_numpy(dtype="int64"),
-            "negative": (score <= 6).to_numpy(dtype="int64"),
+            "score": sv["score"].to_numpy(dtype="float64"),
+            "positive": (group == "promoter").to_numpy(dtype="int64"),
+            "negative": (group == "detractor").to_numpy(dtype="int64"),
         }
     )
     out = frame.groupby("customer_id", sort=True).agg(
-        positive=("positive", "sum"), negative=("negative", "sum"), answers=("positive", "size")
+        answers=("score", "size"),
+        positive=("positive", "sum"),
+        negative=("negative", "sum"),
+        satisfaction=("score", "mean"),
     )
-    return out.astype("int64")
+    return out.astype({"answers": "int64", "positive": "int64", "negative": "int64"})[columns]
 
 
 def gap_quantiles(
@@ -411,9 +409,7 @@ def loyalty_matrix(
     )
     out["repeat"] = out["purchase_days"] >= min_purchase_days
     out["score"] = latest["score"].to_numpy()
-    out["group"] = np.select(
-        [out["score"] >= 9, out["score"] >= 7], ["promoter", "passive"], "detractor"
-    )
+    out["group"] = nps_group(out["score"]).to_numpy()
     rep, grp = out["repeat"].to_numpy(), out["group"].to_numpy()
     out["kind"] = np.select(
         [

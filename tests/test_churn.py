@@ -121,6 +121,16 @@ def test_retention_needs_history_and_a_share() -> None:
         churn.retention_vs_benchmark(tx, 40, end="2025-12-31")
 
 
+def test_retention_allows_history_to_start_a_few_days_into_the_window() -> None:
+    # Earlier window 2024-01-01..2024-12-31; sales start on 2 January (the grace is 14 days).
+    late_start = _tx([("a", "2024-01-02", False), ("a", "2025-03-01", False), ("b", "2024-06-01", False)])
+    res = churn.retention_vs_benchmark(late_start, 0.4, end="2025-12-31")
+    assert (res.base, res.retained) == (2, 1)
+    too_late = _tx([("a", "2024-01-16", False), ("a", "2025-03-01", False)])
+    with pytest.raises(ValueError, match="more than 14 days after"):
+        churn.retention_vs_benchmark(too_late, 0.4, end="2025-12-31")
+
+
 # ------------------------------------------------------------------------ rule inputs [S4]
 
 
@@ -134,12 +144,24 @@ def test_review_counts_by_hand() -> None:
     )
     rc = churn.review_counts(survey, end="2025-12-31")
     # x: 10, 9 positive, 6 negative; y: 0 negative (its 2026 answer is after the end); z: passive
-    assert rc.loc["x"].tolist() == [2, 1, 3]
-    assert rc.loc["y"].tolist() == [0, 1, 1]
-    assert rc.loc["z"].tolist() == [0, 0, 1]
+    counts = ["positive", "negative", "answers"]
+    assert rc.loc["x", counts].tolist() == [2, 1, 3]
+    assert rc.loc["y", counts].tolist() == [0, 1, 1]
+    assert rc.loc["z", counts].tolist() == [0, 0, 1]
+    # mean scores: x (10 + 9 + 6) / 3 = 25/3, y 0, z 8
+    assert rc["satisfaction"].tolist() == pytest.approx([25 / 3, 0.0, 8.0])
     assert len(rc) == 3  # the anonymous answer is dropped
     with pytest.raises(ValueError, match="0–10"):
         churn.review_counts(survey.assign(score=[11, 0, 0, 0, 0, 0, 0]))
+    # nothing up to the end: no customer has reviews yet (an empty table, not an error)
+    none = churn.review_counts(survey, end="2024-12-31")
+    assert none.empty and list(none.columns) == ["answers", "positive", "negative", "satisfaction"]
+
+
+def test_review_counts_is_one_function_for_both_lessons() -> None:
+    from loyalty_lib import segment_profiles
+
+    assert segment_profiles.review_counts is churn.review_counts
 
 
 def test_review_counts_feed_the_churn_rule() -> None:
