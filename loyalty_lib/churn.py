@@ -91,13 +91,14 @@ LOYALTY_KINDS: dict[str, str] = {
 # --------------------------------------------------------------------------------------------
 
 
-def _frame(df: Any, cols: Iterable[str], what: str) -> pd.DataFrame:
+def _frame(df: Any, cols: Iterable[str], what: str, *, allow_empty: bool = False) -> pd.DataFrame:
+    """``df`` when it is a DataFrame with the columns ``cols`` (and rows, unless allow_empty)."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise ValueError(f"{what} lacks column(s) {missing}")
-    if df.empty:
+    if df.empty and not allow_empty:
         raise ValueError(f"{what} is empty")
     return df
 

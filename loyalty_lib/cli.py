@@ -20,13 +20,29 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("data/samples"),
-              show_default=True, help="Folder to write the sample files into.")
-@click.option("--customers", "n_customers", type=int, default=None,
-              help="Number of customers (default: the shipped samples' size).")
-@click.option("--seed", type=int, default=None, help="Random seed (default: the shipped samples' seed).")
-@click.option("--client-export", is_flag=True,
-              help="Write a Russian-format client export (cp1251, ';', decimal comma, bad rows).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("data/samples"),
+    show_default=True,
+    help="Folder to write the sample files into.",
+)
+@click.option(
+    "--customers",
+    "n_customers",
+    type=int,
+    default=None,
+    help="Number of customers (default: the shipped samples' size).",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed (default: the shipped samples' seed)."
+)
+@click.option(
+    "--client-export",
+    is_flag=True,
+    help="Write a Russian-format client export (cp1251, ';', decimal comma, bad rows).",
+)
 def samples(out_dir: Path, n_customers: int | None, seed: int | None, client_export: bool) -> None:
     """Generate the seeded sample retailer (transactions, NPS survey, exit survey, campaign)."""
     from loyalty_lib import samples as samples_mod
@@ -44,18 +60,32 @@ def samples(out_dir: Path, n_customers: int | None, seed: int | None, client_exp
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="What the file holds.")
-@click.option("--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="YAML mapping of canonical column → client header.")
-@click.option("--quarantine", type=click.Path(path_type=Path), default=None,
-              help="Write rejected rows (line, column, value, reason) to this CSV.")
+@click.option(
+    "--columns",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML mapping of canonical column → client header.",
+)
+@click.option(
+    "--quarantine",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write rejected rows (line, column, value, reason) to this CSV.",
+)
 def validate(file: Path, kind: str, mapping_file: Path | None, quarantine: Path | None) -> None:
     """Load FILE through the data layer and print its data report (exit 1 on a file-level error)."""
     from loyalty_lib import data
 
     try:
-        result = data.load(file, kind=kind.replace("-", "_"),
-                           columns=data.read_mapping(mapping_file, kind.replace("-", "_")) if mapping_file else None,
-                           quarantine=quarantine)
+        result = data.load(
+            file,
+            kind=kind.replace("-", "_"),
+            columns=data.read_mapping(mapping_file, kind.replace("-", "_"))
+            if mapping_file
+            else None,
+            quarantine=quarantine,
+        )
     except data.LoyaltyDataError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(result))
@@ -63,17 +93,40 @@ def validate(file: Path, kind: str, mapping_file: Path | None, quarantine: Path 
 
 
 @main.command()
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("data/samples"), show_default=True, help="Folder with the course data.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out/course"), show_default=True, help="Where executed notebooks go.")
-@click.option("--workers", type=int, default=2, show_default=True, help="Notebooks executed at once.")
-@click.option("--notebooks", "notebooks", multiple=True,
-              help="Run only this lesson: number (00) or name; repeat for several.")
-@click.option("--store", is_flag=True,
-              help="Maintainers: re-execute the lessons in notebooks/ in place and store them "
-                   "cleaned (what nbval compares against); --data and --out are ignored.")
-def run(data_dir: Path, out_dir: Path, workers: int, notebooks: tuple[str, ...], store: bool) -> None:
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/samples"),
+    show_default=True,
+    help="Folder with the course data.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/course"),
+    show_default=True,
+    help="Where executed notebooks go.",
+)
+@click.option(
+    "--workers", type=int, default=2, show_default=True, help="Notebooks executed at once."
+)
+@click.option(
+    "--notebooks",
+    "notebooks",
+    multiple=True,
+    help="Run only this lesson: number (00) or name; repeat for several.",
+)
+@click.option(
+    "--store",
+    is_flag=True,
+    help="Maintainers: re-execute the lessons in notebooks/ in place and store them "
+    "cleaned (what nbval compares against); --data and --out are ignored.",
+)
+def run(
+    data_dir: Path, out_dir: Path, workers: int, notebooks: tuple[str, ...], store: bool
+) -> None:
     """Execute every lesson notebook with papermill into OUT (generates the samples if absent)."""
     from loyalty_lib import pipeline
 
@@ -82,8 +135,9 @@ def run(data_dir: Path, out_dir: Path, workers: int, notebooks: tuple[str, ...],
             stored = pipeline.refresh_stored_notebooks(notebooks or None, workers=workers)
             click.echo(f"stored {len(stored)} notebooks in notebooks/")
             return
-        executed = pipeline.run_course(data_dir=data_dir, out_dir=out_dir, workers=workers,
-                                       notebooks=notebooks or None)
+        executed = pipeline.run_course(
+            data_dir=data_dir, out_dir=out_dir, workers=workers, notebooks=notebooks or None
+        )
     except (pipeline.NotebookExecutionError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"executed {len(executed)} notebooks into {out_dir}/")
@@ -95,25 +149,51 @@ def run(data_dir: Path, out_dir: Path, workers: int, notebooks: tuple[str, ...],
 @click.option("--client", required=True, help="Client name shown on the report.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--transactions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--customers", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A precomputed per-customer summary instead of (or with) transactions.")
+@click.option(
+    "--customers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A precomputed per-customer summary instead of (or with) transactions.",
+)
 @click.option("--survey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--exit-survey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--campaign", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--industry", default="retail", show_default=True)
 @click.option("--currency", default="RUB", show_default=True)
-@click.option("--observation-end", default=None, help="YYYY-MM-DD (default: last transaction date).")
-@click.option("--gross-margin", type=click.FloatRange(0, 1), default=None,
-              help="Gross margin share for campaign ROI (default 0.35).")
-@click.option("--program-costs", type=click.FloatRange(min=0), default=None,
-              help="Campaign/program costs in currency units for ROI (default 300,000).")
+@click.option(
+    "--observation-end", default=None, help="YYYY-MM-DD (default: last transaction date)."
+)
+@click.option(
+    "--gross-margin",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Gross margin share for campaign ROI (default 0.35).",
+)
+@click.option(
+    "--program-costs",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Campaign/program costs in currency units for ROI (default 300,000).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing report folder.")
-def report(client: str, out_dir: Path, transactions: Path | None, customers: Path | None,
-           survey: Path | None, exit_survey: Path | None, campaign: Path | None,
-           mapping_file: Path | None, industry: str, currency: str,
-           observation_end: str | None, gross_margin: float | None, program_costs: float | None,
-           force: bool) -> None:
+def report(
+    client: str,
+    out_dir: Path,
+    transactions: Path | None,
+    customers: Path | None,
+    survey: Path | None,
+    exit_survey: Path | None,
+    campaign: Path | None,
+    mapping_file: Path | None,
+    industry: str,
+    currency: str,
+    observation_end: str | None,
+    gross_margin: float | None,
+    program_costs: float | None,
+    force: bool,
+) -> None:
     """Run a client's files through the analysis and write a code-free HTML report."""
     from loyalty_lib import report as report_mod
 
@@ -121,12 +201,24 @@ def report(client: str, out_dir: Path, transactions: Path | None, customers: Pat
         raise click.UsageError("give --transactions or --customers (or both)")
     try:
         outcome = report_mod.build_report(
-            client=client, out_dir=out_dir, transactions=transactions, customers=customers,
-            survey=survey, exit_survey=exit_survey, campaign=campaign, mapping_file=mapping_file,
-            industry=industry, currency=currency, observation_end=observation_end, force=force,
+            client=client,
+            out_dir=out_dir,
+            transactions=transactions,
+            customers=customers,
+            survey=survey,
+            exit_survey=exit_survey,
+            campaign=campaign,
+            mapping_file=mapping_file,
+            industry=industry,
+            currency=currency,
+            observation_end=observation_end,
+            force=force,
             echo=click.echo,
-            parameters={k: v for k, v in {"gross_margin": gross_margin,
-                                          "program_costs": program_costs}.items() if v is not None},
+            parameters={
+                k: v
+                for k, v in {"gross_margin": gross_margin, "program_costs": program_costs}.items()
+                if v is not None
+            },
         )
     except report_mod.ReportError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -135,8 +227,13 @@ def report(client: str, out_dir: Path, transactions: Path | None, customers: Pat
 
 @main.command()
 @click.option("--check", is_flag=True, help="Fail if exercises/ is out of sync with solutions/.")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Project root holding solutions/ and exercises/.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project root holding solutions/ and exercises/.",
+)
 def exercises(check: bool, root: Path) -> None:
     """Generate the trainee notebooks in exercises/ from solutions/ (nbgrader's release step)."""
     from loyalty_lib import grading
@@ -151,8 +248,11 @@ def _exercises(grading, check: bool, root: Path) -> None:  # noqa: ANN001 - the 
     if check:
         problems = grading.check_exercises(root)
         if problems:
-            raise click.ClickException("exercises/ is out of sync with solutions/:\n  " + "\n  ".join(problems)
-                                       + "\nrun `loyalty exercises` to regenerate")
+            raise click.ClickException(
+                "exercises/ is out of sync with solutions/:\n  "
+                + "\n  ".join(problems)
+                + "\nrun `loyalty exercises` to regenerate"
+            )
         click.echo("exercises/ is in sync with solutions/")
         return
     for path in grading.generate_exercises(root):
@@ -162,8 +262,13 @@ def _exercises(grading, check: bool, root: Path) -> None:  # noqa: ANN001 - the 
 @main.command()
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Project root holding solutions/.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project root holding solutions/.",
+)
 @click.option("--timeout", type=int, default=60, show_default=True, help="Seconds per cell.")
 def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
     """Autograde SUBMISSIONS/<trainee>/<assignment>/<notebook>.ipynb with hidden tests."""
@@ -177,18 +282,33 @@ def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
 
 
 @main.command("summary-sql")
-@click.option("--dialect", type=click.Choice(["spark", "duckdb", "postgres", "clickhouse", "bigquery"]),
-              required=True)
+@click.option(
+    "--dialect",
+    type=click.Choice(["spark", "duckdb", "postgres", "clickhouse", "bigquery"]),
+    required=True,
+)
 @click.option("--table", default="transactions", show_default=True)
-@click.option("--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--observation-end", default=None, help="YYYY-MM-DD (default: the table's last date).")
+@click.option(
+    "--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--observation-end", default=None, help="YYYY-MM-DD (default: the table's last date)."
+)
 @click.option("--freq", type=click.Choice(["D", "W", "M"]), default="D", show_default=True)
-def summary_sql(dialect: str, table: str, mapping_file: Path | None, observation_end: str | None,
-                freq: str) -> None:
+def summary_sql(
+    dialect: str, table: str, mapping_file: Path | None, observation_end: str | None, freq: str
+) -> None:
     """Print the per-customer summary query for a client's warehouse."""
     from loyalty_lib import data
     from loyalty_lib import summary_sql as sql_mod
 
     columns = data.read_mapping(mapping_file, "transactions") if mapping_file else None
-    click.echo(sql_mod.summary_sql(dialect=dialect, table=table, columns=columns,
-                                   observation_end=observation_end, freq=freq))
+    click.echo(
+        sql_mod.summary_sql(
+            dialect=dialect,
+            table=table,
+            columns=columns,
+            observation_end=observation_end,
+            freq=freq,
+        )
+    )

@@ -38,6 +38,7 @@ from scipy import stats
 
 from loyalty_lib._result import Result
 from loyalty_lib.program import roi  # one ROI definition for design and evaluation
+from loyalty_lib.stats import check_confidence, normal_interval, two_sided_p, z_quantile
 
 __all__ = [
     "CASE_STUDIES",
@@ -113,7 +114,9 @@ def _timestamp(value: Any, name: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a date (str, datetime or Timestamp), got {value!r}") from exc
+        raise TypeError(
+            f"{name} must be a date (str, datetime or Timestamp), got {value!r}"
+        ) from exc
     if pd.isna(ts):
         raise ValueError(f"{name} must be a date, got {value!r}")
     return ts.normalize()
@@ -130,9 +133,7 @@ def _transactions(transactions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _alpha(confidence: float) -> float:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
-    return 1 - confidence
+    return 1 - check_confidence(confidence)
 
 
 def _fmt_p(p: float) -> str:
@@ -193,8 +194,9 @@ def campaign_outcomes(
     end_ts = tx["date"].max() if end is None else _timestamp(end, "end")
 
     for name, value in (("pre_days", pre_days), ("post_days", post_days)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)
-                                  or value <= 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0
+        ):
             raise ValueError(f"{name} must be a positive whole number of days, got {value!r}")
 
     if post_days is None:
@@ -202,7 +204,9 @@ def campaign_outcomes(
     else:
         post_len = pd.Series(int(post_days), index=camp.index)
     if (post_len <= 0).any():
-        raise ValueError(f"every start_date must be on or before the observation end {end_ts.date()}")
+        raise ValueError(
+            f"every start_date must be on or before the observation end {end_ts.date()}"
+        )
     last_day = camp["start_date"] + pd.to_timedelta(post_len - 1, unit="D")
     if (last_day > end_ts).any():
         # a window running past the data would count unobserved days as "no purchase"
@@ -219,8 +223,7 @@ def campaign_outcomes(
     m = tx.merge(camp[["customer_id", "start_date", "pre_start", "post_end"]], on="customer_id")
     before = m["date"] < m["start_date"]
     m["period"] = np.select(
-        [before & (m["date"] >= m["pre_start"]),
-         ~before & (m["date"] <= m["post_end"])],
+        [before & (m["date"] >= m["pre_start"]), ~before & (m["date"] <= m["post_end"])],
         ["pre", "post"],
         default="",
     )
@@ -312,26 +315,37 @@ class LiftResult(Result):
         period = "pre" if self.metric.endswith("_pre") else "post"
         d = self.diff
         if self.metric.startswith("spend"):
-            head = (f"Treatment customers spent {abs(d):,.0f} {self.currency} "
-                    f"{'more' if d >= 0 else 'less'} over the {period} period than control")
+            head = (
+                f"Treatment customers spent {abs(d):,.0f} {self.currency} "
+                f"{'more' if d >= 0 else 'less'} over the {period} period than control"
+            )
         elif self.metric.startswith("orders"):
-            head = (f"Treatment customers made {abs(d):,.2f} {'more' if d >= 0 else 'fewer'} orders "
-                    f"each over the {period} period than control")
+            head = (
+                f"Treatment customers made {abs(d):,.2f} {'more' if d >= 0 else 'fewer'} orders "
+                f"each over the {period} period than control"
+            )
         elif self.kind == "proportion":
-            label = {"repeat": "repeat-purchase rate (≥ 1 purchase)",
-                     "repeat2": "rate of ≥ 2 purchases"}.get(self.metric.rsplit("_", 1)[0],
-                                                               f"share with {self.metric}")
-            head = (f"Treatment customers' {label} over the {period} period was "
-                    f"{100 * abs(d):.1f} percentage points {'higher' if d >= 0 else 'lower'} "
-                    f"than control, {100 * self.treatment_mean:.1f} % vs "
-                    f"{100 * self.control_mean:.1f} %")
+            label = {
+                "repeat": "repeat-purchase rate (≥ 1 purchase)",
+                "repeat2": "rate of ≥ 2 purchases",
+            }.get(self.metric.rsplit("_", 1)[0], f"share with {self.metric}")
+            head = (
+                f"Treatment customers' {label} over the {period} period was "
+                f"{100 * abs(d):.1f} percentage points {'higher' if d >= 0 else 'lower'} "
+                f"than control, {100 * self.treatment_mean:.1f} % vs "
+                f"{100 * self.control_mean:.1f} %"
+            )
         else:
-            head = (f"Treatment customers' mean {self.metric} was {abs(d):,.4g} "
-                    f"{'higher' if d >= 0 else 'lower'} than control")
+            head = (
+                f"Treatment customers' mean {self.metric} was {abs(d):,.4g} "
+                f"{'higher' if d >= 0 else 'lower'} than control"
+            )
         conf = f"{100 * self.confidence:.0f}%"
-        return (f"{head} ({_pct(self.rel_lift)}, {conf} CI {_pct(self.rel_ci_low)} to "
-                f"{_pct(self.rel_ci_high)}, {_fmt_p(self.p_value)}, "
-                f"n={self.n_treatment:,} vs {self.n_control:,})")
+        return (
+            f"{head} ({_pct(self.rel_lift)}, {conf} CI {_pct(self.rel_ci_low)} to "
+            f"{_pct(self.rel_ci_high)}, {_fmt_p(self.p_value)}, "
+            f"n={self.n_treatment:,} vs {self.n_control:,})"
+        )
 
 
 def lift(
@@ -375,20 +389,30 @@ def lift(
         if not np.isin(np.concatenate([t, c]), (0.0, 1.0)).all():
             raise ValueError(f"kind='proportion' needs 0/1 values in {metric!r}")
         v_t, v_c = m_t * (1 - m_t) / n_t, m_c * (1 - m_c) / n_c
-        q = float(stats.norm.ppf(1 - alpha / 2))
-        se = math.sqrt(v_t + v_c)
-        lo, hi = (m_t - m_c) - q * se, (m_t - m_c) + q * se
+        q = z_quantile(confidence)
+        lo, hi = normal_interval(m_t - m_c, math.sqrt(v_t + v_c), confidence)
         pooled = (t.sum() + c.sum()) / (n_t + n_c)
         se0 = math.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
-        # se0 == 0: every customer has the same flag, so there is no evidence of a difference
-        p = float(2 * stats.norm.sf(abs(m_t - m_c) / se0)) if se0 > 0 else 1.0
+        # se0 == 0: every customer has the same flag, the difference is 0 and p = 1
+        p = two_sided_p(m_t - m_c, se0)
     rel = m_t / m_c - 1 if m_c != 0 else math.nan
     r_lo, r_hi = _fieller(m_t, v_t, m_c, v_c, q) if math.isfinite(q) else (math.nan, math.nan)
     return LiftResult(
-        metric=metric, kind=kind, treatment_mean=m_t, control_mean=m_c, diff=m_t - m_c,
-        diff_ci_low=lo, diff_ci_high=hi, rel_lift=rel, rel_ci_low=float(r_lo - 1),
+        metric=metric,
+        kind=kind,
+        treatment_mean=m_t,
+        control_mean=m_c,
+        diff=m_t - m_c,
+        diff_ci_low=lo,
+        diff_ci_high=hi,
+        rel_lift=rel,
+        rel_ci_low=float(r_lo - 1),
         rel_ci_high=float(r_hi - 1),
-        p_value=p, n_treatment=n_t, n_control=n_c, confidence=confidence, currency=currency,
+        p_value=p,
+        n_treatment=n_t,
+        n_control=n_c,
+        confidence=confidence,
+        currency=currency,
     )
 
 
@@ -405,10 +429,11 @@ def group_means(outcomes: pd.DataFrame, metric: str, *, confidence: float = 0.95
     for g, values in zip(GROUPS, _split(outcomes, metric, treated), strict=True):
         n, mean = len(values), float(values.mean())
         if binary:
-            half = stats.norm.ppf(1 - alpha / 2) * math.sqrt(mean * (1 - mean) / n)
+            lo, hi = normal_interval(mean, math.sqrt(mean * (1 - mean) / n), confidence)
         else:
             half = stats.t.ppf(1 - alpha / 2, n - 1) * values.std(ddof=1) / math.sqrt(n)
-        rows.append({"group": g, "mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n": n})
+            lo, hi = mean - half, mean + half
+        rows.append({"group": g, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n})
     return pd.DataFrame(rows)
 
 
@@ -439,8 +464,12 @@ class DiDResult(Result):
         scale, nd = (100.0, 1) if share else (1.0, 0 if self.metric == "spend" else 2)
         unit = f" {self.currency}" if self.metric == "spend" else " pp" if share else ""
         level = " %" if share else unit
-        what = {"spend": "net spend", "orders": "orders", "repeat": "share buying again",
-                "repeat2": "share with ≥ 2 purchases"}.get(self.metric, self.metric)
+        what = {
+            "spend": "net spend",
+            "orders": "orders",
+            "repeat": "share buying again",
+            "repeat2": "share with ≥ 2 purchases",
+        }.get(self.metric, self.metric)
 
         def v(x: float) -> str:
             return f"{scale * x:,.{nd}f}"
@@ -474,7 +503,7 @@ def diff_in_diff(
     change scores, which accounts for each customer appearing in both periods (a naive OLS on the
     stacked rows would treat the two rows as independent).
     """
-    _alpha(confidence)
+    check_confidence(confidence)
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a base name such as 'spend' (str), got {metric!r}")
     if metric.endswith(("_pre", "_post")):
@@ -487,11 +516,19 @@ def diff_in_diff(
     res = stats.ttest_ind(t, c, equal_var=False)
     ci = res.confidence_interval(confidence_level=confidence)
     return DiDResult(
-        metric=metric, estimate=float(t.mean() - c.mean()), ci_low=float(ci.low),
-        ci_high=float(ci.high), p_value=float(res.pvalue),
-        pre_treatment=float(pre_t.mean()), post_treatment=float(post_t.mean()),
-        pre_control=float(pre_c.mean()), post_control=float(post_c.mean()),
-        n_treatment=len(t), n_control=len(c), confidence=confidence, currency=currency,
+        metric=metric,
+        estimate=float(t.mean() - c.mean()),
+        ci_low=float(ci.low),
+        ci_high=float(ci.high),
+        p_value=float(res.pvalue),
+        pre_treatment=float(pre_t.mean()),
+        post_treatment=float(post_t.mean()),
+        pre_control=float(pre_c.mean()),
+        post_control=float(post_c.mean()),
+        n_treatment=len(t),
+        n_control=len(c),
+        confidence=confidence,
+        currency=currency,
     )
 
 
@@ -516,8 +553,10 @@ class ROIResult(Result):
     def __str__(self) -> str:
         ci = ""
         if math.isfinite(self.roi_ci_low) and math.isfinite(self.roi_ci_high):
-            ci = (f"; {100 * self.confidence:.0f}% CI {_pct(self.roi_ci_low)} to "
-                  f"{_pct(self.roi_ci_high)}")
+            ci = (
+                f"; {100 * self.confidence:.0f}% CI {_pct(self.roi_ci_low)} to "
+                f"{_pct(self.roi_ci_high)}"
+            )
         verdict = "pays for itself" if self.roi >= 0 else "does not pay for itself"
         if ci and self.roi_ci_low < 0 <= self.roi:
             verdict += " on the point estimate, but the interval includes a loss"
@@ -579,9 +618,16 @@ def program_roi(
     margin = revenue * gross_margin
     value = roi(margin, program_costs)
     return ROIResult(
-        incremental_revenue=revenue, gross_margin=float(gross_margin), incremental_margin=margin,
-        program_costs=float(program_costs), net_gain=margin - float(program_costs), roi=value,
-        roi_ci_low=lo, roi_ci_high=hi, confidence=confidence, currency=cur,
+        incremental_revenue=revenue,
+        gross_margin=float(gross_margin),
+        incremental_margin=margin,
+        program_costs=float(program_costs),
+        net_gain=margin - float(program_costs),
+        roi=value,
+        roi_ci_low=lo,
+        roi_ci_high=hi,
+        confidence=confidence,
+        currency=cur,
     )
 
 
@@ -680,9 +726,20 @@ def kpis(
     table.index.name = "period"
     table = table.reset_index()
     table.insert(1, "period_start", table["period"].dt.start_time)
-    cols = ["period", "period_start", "members", "participants", "activity", "orders",
-            "average_check", "repeat_rate", "returning_rate", "revenue", "program_costs",
-            "cost_per_participant"]
+    cols = [
+        "period",
+        "period_start",
+        "members",
+        "participants",
+        "activity",
+        "orders",
+        "average_check",
+        "repeat_rate",
+        "returning_rate",
+        "revenue",
+        "program_costs",
+        "cost_per_participant",
+    ]
     return table[cols]
 
 
@@ -713,8 +770,9 @@ def segment_retention(
     """
     tx = _transactions(transactions)
     if not isinstance(segments, pd.Series):
-        raise TypeError(f"segments must be a pandas Series customer_id → segment, got "
-                        f"{type(segments).__name__}")
+        raise TypeError(
+            f"segments must be a pandas Series customer_id → segment, got {type(segments).__name__}"
+        )
     if segments.empty or segments.isna().any():
         raise ValueError("segments must be non-empty and have a label for every customer")
     if segments.index.duplicated().any():
@@ -729,8 +787,12 @@ def segment_retention(
     edges = pd.DatetimeIndex(
         [start + pd.DateOffset(**{_OFFSETS[freq]: step * k}) for k in range(periods + 1)]
     )
-    buys = tx.loc[~tx["is_refund"] & tx["customer_id"].isin(segments.index)
-                  & (tx["date"] >= edges[0]) & (tx["date"] < edges[-1])]
+    buys = tx.loc[
+        ~tx["is_refund"]
+        & tx["customer_id"].isin(segments.index)
+        & (tx["date"] >= edges[0])
+        & (tx["date"] < edges[-1])
+    ]
     k = np.searchsorted(edges.to_numpy(), buys["date"].to_numpy(), side="right")
     hits = pd.DataFrame({"customer_id": buys["customer_id"].to_numpy(), "period": k})
     hits = hits.drop_duplicates()
@@ -830,11 +892,18 @@ def success_signals(
         else:
             direction = "rose" if change > 0 else "fell" if change < 0 else "flat"
         good = direction == ("fell" if k in lower else "rose")
-        rows.append({
-            "kpi": k, "before": b, "after": a, "change": change,
-            "change_pct": change / abs(b) if b != 0 and math.isfinite(b) else math.nan,
-            "direction": direction, "good": good, "e2_signal": k in E2_SIGNALS,
-        })
+        rows.append(
+            {
+                "kpi": k,
+                "before": b,
+                "after": a,
+                "change": change,
+                "change_pct": change / abs(b) if b != 0 and math.isfinite(b) else math.nan,
+                "direction": direction,
+                "good": good,
+                "e2_signal": k in E2_SIGNALS,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -874,8 +943,10 @@ def complaint_metrics(
     """
     cols = ("received_at", "responded_at", "resolved_at", "satisfaction", "urgency")
     _require_frame(complaints, cols, "complaints")
-    for name, v in (("response_target_hours", response_target_hours),
-                    ("feedback_window_hours", feedback_window_hours)):
+    for name, v in (
+        ("response_target_hours", response_target_hours),
+        ("feedback_window_hours", feedback_window_hours),
+    ):
         if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
             raise ValueError(f"{name} must be a positive number of hours, got {v!r}")
     received = pd.to_datetime(complaints["received_at"], errors="coerce")
@@ -884,12 +955,14 @@ def complaint_metrics(
     responded = pd.to_datetime(complaints["responded_at"], errors="coerce")
     resolved = pd.to_datetime(complaints["resolved_at"], errors="coerce")
     hours = pd.Timedelta(hours=1)
-    df = pd.DataFrame({
-        "urgency": complaints["urgency"].astype(str).to_numpy(),
-        "response_h": ((responded - received) / hours).to_numpy(),
-        "resolution_h": ((resolved - received) / hours).to_numpy(),
-        "satisfaction": pd.to_numeric(complaints["satisfaction"], errors="coerce").to_numpy(),
-    })
+    df = pd.DataFrame(
+        {
+            "urgency": complaints["urgency"].astype(str).to_numpy(),
+            "response_h": ((responded - received) / hours).to_numpy(),
+            "resolution_h": ((resolved - received) / hours).to_numpy(),
+            "satisfaction": pd.to_numeric(complaints["satisfaction"], errors="coerce").to_numpy(),
+        }
+    )
     if (df["response_h"] < 0).any() or (df["resolution_h"] < 0).any():
         raise ValueError("responded_at / resolved_at must not be earlier than received_at")
     df["in_target"] = df["response_h"] <= response_target_hours  # NaN → False: not answered
@@ -998,8 +1071,12 @@ def pre_campaign_segments(
         labels = seg_mod.vip_regular_difficult(summary)
     else:
         labels = seg_mod.rfm_segment(seg_mod.rfm_scores(summary))
-    out = pd.Series(labels.to_numpy(), index=pd.Index(summary["customer_id"], name="customer_id"),
-                    name="segment", dtype="str")
+    out = pd.Series(
+        labels.to_numpy(),
+        index=pd.Index(summary["customer_id"], name="customer_id"),
+        name="segment",
+        dtype="str",
+    )
     if customers is not None:
         if isinstance(customers, str):
             raise TypeError("customers must be a collection of customer ids, not a single string")
@@ -1024,8 +1101,9 @@ def lift_by_segment(
     significant segment among many with caution.
     """
     if not isinstance(segments, pd.Series):
-        raise TypeError(f"segments must be a pandas Series customer_id → segment, got "
-                        f"{type(segments).__name__}")
+        raise TypeError(
+            f"segments must be a pandas Series customer_id → segment, got {type(segments).__name__}"
+        )
     _require_frame(outcomes, ["customer_id", "group", metric], "outcomes")
     labels = outcomes["customer_id"].map(segments)
     rows = []
@@ -1035,12 +1113,19 @@ def lift_by_segment(
         if min(sizes.get("treatment", 0), sizes.get("control", 0)) < 2:
             continue
         res = lift(part, metric, confidence=confidence)
-        rows.append({
-            "segment": label, "n_treatment": res.n_treatment, "n_control": res.n_control,
-            "treatment_mean": res.treatment_mean, "control_mean": res.control_mean,
-            "diff": res.diff, "diff_ci_low": res.diff_ci_low, "diff_ci_high": res.diff_ci_high,
-            "p_value": res.p_value,
-        })
+        rows.append(
+            {
+                "segment": label,
+                "n_treatment": res.n_treatment,
+                "n_control": res.n_control,
+                "treatment_mean": res.treatment_mean,
+                "control_mean": res.control_mean,
+                "diff": res.diff,
+                "diff_ci_low": res.diff_ci_low,
+                "diff_ci_high": res.diff_ci_high,
+                "p_value": res.p_value,
+            }
+        )
     if not rows:
         raise ValueError("no segment has at least 2 customers in each group")
     return pd.DataFrame(rows)
@@ -1099,10 +1184,10 @@ def signal_snapshots(
         return {
             "repeat_purchases": float((per["size"] >= 2).mean()) if len(per) else math.nan,
             "average_check": float(buys["amount"].mean()) if len(buys) else math.nan,
-            "retention_time": float((per["max"] - per["min"]).dt.days.mean()) if len(per)
+            "retention_time": float((per["max"] - per["min"]).dt.days.mean())
+            if len(per)
             else math.nan,
-            "nps": nps_mod.nps(answers).score if answers is not None and len(answers)
-            else math.nan,
+            "nps": nps_mod.nps(answers).score if answers is not None and len(answers) else math.nan,
         }
 
     before = snapshot(start - pd.Timedelta(days=days), start - pd.Timedelta(days=1))
@@ -1151,9 +1236,14 @@ def kpis_by_group(
         members = campaign.loc[campaign["group"].eq(g), "customer_id"]
         if members.empty:
             raise ValueError(f"campaign has no {g} customers")
-        table = kpis(transactions, members=members,
-                     program_costs=program_costs if g == "treatment" else None,
-                     period=period, start=start, end=end)
+        table = kpis(
+            transactions,
+            members=members,
+            program_costs=program_costs if g == "treatment" else None,
+            period=period,
+            start=start,
+            end=end,
+        )
         parts.append(table.assign(group=g))
     out = pd.concat(parts, ignore_index=True)
     return out[["group", *[c for c in out.columns if c != "group"]]]
@@ -1173,13 +1263,19 @@ class TimingResult(Result):
     def __str__(self) -> str:
         low, high = self.months_to_first_effect_low, self.months_to_first_effect_high
         months = f"{self.full_months} full month{'s' if self.full_months != 1 else ''}"
-        head = (f"{months} observed from the start on {self.start_date.date()} through "
-                f"{self.as_of.date()}")
+        head = (
+            f"{months} observed from the start on {self.start_date.date()} through "
+            f"{self.as_of.date()}"
+        )
         if self.too_early:
-            return (f"{head}: too early to judge, the first changes usually show after "
-                    f"{low}–{high} months, so a flat result is not yet evidence of failure")
-        return (f"{head}: long enough to judge (the first changes usually show after "
-                f"{low}–{high} months)")
+            return (
+                f"{head}: too early to judge, the first changes usually show after "
+                f"{low}–{high} months, so a flat result is not yet evidence of failure"
+            )
+        return (
+            f"{head}: long enough to judge (the first changes usually show after "
+            f"{low}–{high} months)"
+        )
 
 
 def evaluation_timing(start_date: Any, as_of: Any) -> TimingResult:
@@ -1197,21 +1293,37 @@ def evaluation_timing(start_date: Any, as_of: Any) -> TimingResult:
     months = (after.year - start.year) * 12 + after.month - start.month
     if after < start + pd.DateOffset(months=months):
         months -= 1
-    return TimingResult(start_date=start, as_of=now, full_months=int(months),
-                        too_early=too_early_to_judge(start, after))
+    return TimingResult(
+        start_date=start,
+        as_of=now,
+        full_months=int(months),
+        too_early=too_early_to_judge(start, after),
+    )
 
 
 # --- does the estimate recover the truth? -----------------------------------------------------
 #: (result kind, metric) → (truth.json key, scale, what the truth is)
 _TRUTH_KEYS: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("lift", "orders_post"): ("true_uplift_purchase_rate", "relative",
-                              "relative uplift in orders per customer"),
-    ("lift", "spend_post"): ("expected_extra_revenue_per_treated_rub", "absolute",
-                             "extra spend per treated customer (before refunds)"),
-    ("did", "orders"): ("expected_extra_orders_per_treated", "absolute",
-                        "extra orders per treated customer"),
-    ("did", "spend"): ("expected_extra_revenue_per_treated_rub", "absolute",
-                       "extra spend per treated customer (before refunds)"),
+    ("lift", "orders_post"): (
+        "true_uplift_purchase_rate",
+        "relative",
+        "relative uplift in orders per customer",
+    ),
+    ("lift", "spend_post"): (
+        "expected_extra_revenue_per_treated_rub",
+        "absolute",
+        "extra spend per treated customer (before refunds)",
+    ),
+    ("did", "orders"): (
+        "expected_extra_orders_per_treated",
+        "absolute",
+        "extra orders per treated customer",
+    ),
+    ("did", "spend"): (
+        "expected_extra_revenue_per_treated_rub",
+        "absolute",
+        "extra spend per treated customer (before refunds)",
+    ),
 }
 
 
@@ -1242,14 +1354,21 @@ class TruthComparison(Result):
 
     def __str__(self) -> str:
         if not self.available:
-            return (f"No ground truth available ({self.note}): judge the estimate "
-                    f"{self._v(self.estimate)} by its interval alone")
+            return (
+                f"No ground truth available ({self.note}): judge the estimate "
+                f"{self._v(self.estimate)} by its interval alone"
+            )
         conf = f"{100 * self.confidence:.0f}%"
-        verdict = ("contains it: the estimate recovers the truth" if self.covered
-                   else "misses it: this estimate does not recover the truth")
-        return (f"True {self.quantity}: {self._v(self.truth)}; estimate {self._v(self.estimate)} "
-                f"with {conf} CI {self._v(self.ci_low)} to {self._v(self.ci_high)}, which "
-                f"{verdict} (error {self._v(self.estimate - self.truth)})")
+        verdict = (
+            "contains it: the estimate recovers the truth"
+            if self.covered
+            else "misses it: this estimate does not recover the truth"
+        )
+        return (
+            f"True {self.quantity}: {self._v(self.truth)}; estimate {self._v(self.estimate)} "
+            f"with {conf} CI {self._v(self.ci_low)} to {self._v(self.ci_high)}, which "
+            f"{verdict} (error {self._v(self.estimate - self.truth)})"
+        )
 
 
 def compare_with_truth(result: LiftResult | DiDResult, truth_path: Any) -> TruthComparison:
@@ -1282,10 +1401,21 @@ def compare_with_truth(result: LiftResult | DiDResult, truth_path: Any) -> Truth
         est, lo, hi = result.diff, result.diff_ci_low, result.diff_ci_high
     else:
         est, lo, hi = result.estimate, result.ci_low, result.ci_high
-    unit = result.currency if metric.startswith("spend") else (
-        "orders" if metric.startswith("orders") else "")
-    base = {"metric": metric, "quantity": quantity, "estimate": float(est), "ci_low": float(lo),
-            "ci_high": float(hi), "scale": scale, "unit": unit, "confidence": result.confidence}
+    unit = (
+        result.currency
+        if metric.startswith("spend")
+        else ("orders" if metric.startswith("orders") else "")
+    )
+    base = {
+        "metric": metric,
+        "quantity": quantity,
+        "estimate": float(est),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "scale": scale,
+        "unit": unit,
+        "confidence": result.confidence,
+    }
 
     if truth_path is None:
         return TruthComparison(available=False, note="no truth file given", **base)
@@ -1298,9 +1428,9 @@ def compare_with_truth(result: LiftResult | DiDResult, truth_path: Any) -> Truth
     truth = json.loads(path.read_text(encoding="utf-8"))
     value = truth.get(key) if key else None
     if not isinstance(value, int | float) or isinstance(value, bool):
-        return TruthComparison(available=False,
-                               note=f"{path.name} has no true value for {kind} on {metric!r}",
-                               **base)
+        return TruthComparison(
+            available=False, note=f"{path.name} has no true value for {kind} on {metric!r}", **base
+        )
     value = float(value)
     covered = bool(lo <= value <= hi) if math.isfinite(lo) and math.isfinite(hi) else False
     return TruthComparison(available=True, truth=value, covered=covered, **base)
@@ -1324,11 +1454,13 @@ class NPSDiDResult(Result):
 
     def __str__(self) -> str:
         conf = f"{100 * self.confidence:.0f}%"
-        return (f"NPS difference-in-differences {self.estimate:+.1f} points (treatment "
-                f"{self.treatment_before:+.1f} → {self.treatment_after:+.1f}, control "
-                f"{self.control_before:+.1f} → {self.control_after:+.1f}; {conf} CI "
-                f"{self.ci_low:+.1f} to {self.ci_high:+.1f}, {_fmt_p(self.p_value)}, "
-                f"{self.n_answers:,} answers)")
+        return (
+            f"NPS difference-in-differences {self.estimate:+.1f} points (treatment "
+            f"{self.treatment_before:+.1f} → {self.treatment_after:+.1f}, control "
+            f"{self.control_before:+.1f} → {self.control_after:+.1f}; {conf} CI "
+            f"{self.ci_low:+.1f} to {self.ci_high:+.1f}, {_fmt_p(self.p_value)}, "
+            f"{self.n_answers:,} answers)"
+        )
 
 
 def nps_diff_in_diff(
@@ -1348,7 +1480,7 @@ def nps_diff_in_diff(
     """
     from loyalty_lib import nps as nps_mod  # sibling topic module; imported lazily
 
-    alpha = _alpha(confidence)
+    check_confidence(confidence)
     _require_frame(survey, ("customer_id", "date", "score"), "survey")
     _require_frame(campaign, ("customer_id", "group"), "campaign")
     start = _timestamp(start_date, "start_date")
@@ -1363,27 +1495,37 @@ def nps_diff_in_diff(
             if scores.empty:
                 raise ValueError(f"no survey answers from the {g} group {when} {start.date()}")
             res[g, when] = nps_mod.nps(scores, confidence=confidence)
-    est = (res["treatment", "after"].score - res["treatment", "before"].score
-           - (res["control", "after"].score - res["control", "before"].score))
+    est = (
+        res["treatment", "after"].score
+        - res["treatment", "before"].score
+        - (res["control", "after"].score - res["control", "before"].score)
+    )
     se = math.sqrt(sum(r.se**2 for r in res.values()))
-    q = float(stats.norm.ppf(1 - alpha / 2))
-    p = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else (0.0 if est else 1.0)
+    ci_low, ci_high = normal_interval(est, se, confidence)
     return NPSDiDResult(
-        estimate=est, ci_low=est - q * se, ci_high=est + q * se, p_value=p,
+        estimate=est,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        p_value=two_sided_p(est, se),
         treatment_before=res["treatment", "before"].score,
         treatment_after=res["treatment", "after"].score,
         control_before=res["control", "before"].score,
         control_after=res["control", "after"].score,
-        n_answers=sum(r.n for r in res.values()), confidence=confidence,
+        n_answers=sum(r.n for r in res.values()),
+        confidence=confidence,
     )
 
 
 # --- an illustrative complaints log [E6] -----------------------------------------------------
 #: [E6] urgency class of a complaint by its theme (our reading; adapt to the client's own rules).
 COMPLAINT_URGENCY: dict[str, str] = {
-    "quality": "high", "staff": "high", "service": "high",
-    "delivery": "medium", "other": "medium",
-    "price": "low", "assortment": "low",
+    "quality": "high",
+    "staff": "high",
+    "service": "high",
+    "delivery": "medium",
+    "other": "medium",
+    "price": "low",
+    "assortment": "low",
 }
 #: Simulated median first-response and resolution times per urgency class, hours.
 _HANDLING_HOURS = {"high": (0.6, 10.0), "medium": (1.5, 30.0), "low": (4.0, 60.0)}
@@ -1418,21 +1560,26 @@ def complaints_from_survey(survey: pd.DataFrame, *, seed: int = 0) -> pd.DataFra
     urgency = np.array([COMPLAINT_URGENCY.get(t, "medium") for t in themes], dtype=object)
     med_resp = np.array([_HANDLING_HOURS[u][0] for u in urgency])
     med_res = np.array([_HANDLING_HOURS[u][1] for u in urgency])
-    received = (_dates(picked["date"], "survey.date").to_numpy()
-                + pd.to_timedelta(rng.integers(9 * 60, 20 * 60, n), unit="min").to_numpy())
+    received = (
+        _dates(picked["date"], "survey.date").to_numpy()
+        + pd.to_timedelta(rng.integers(9 * 60, 20 * 60, n), unit="min").to_numpy()
+    )
     resp_h = np.round(med_resp * np.exp(rng.normal(0.0, 0.8, n)), 2)
     res_h = np.round(resp_h + med_res * np.exp(rng.normal(0.0, 0.6, n)), 2)
     resolved = rng.random(n) >= 0.05
     sat = np.clip(np.round(4.6 - 0.45 * np.log2(1 + resp_h) + rng.normal(0.0, 0.6, n)), 1, 5)
     hour = pd.Timedelta(hours=1)
-    return pd.DataFrame({
-        "complaint_id": [f"K{i:05d}" for i in range(1, n + 1)],
-        "customer_id": picked["customer_id"].to_numpy() if "customer_id" in picked.columns
-        else pd.NA,
-        "theme": pd.array(themes, dtype="str"),
-        "urgency": pd.array(urgency, dtype="str"),
-        "received_at": received,
-        "responded_at": received + resp_h * hour,
-        "resolved_at": pd.Series(received + res_h * hour).where(resolved).to_numpy(),
-        "satisfaction": np.where(resolved, sat, np.nan),
-    })
+    return pd.DataFrame(
+        {
+            "complaint_id": [f"K{i:05d}" for i in range(1, n + 1)],
+            "customer_id": picked["customer_id"].to_numpy()
+            if "customer_id" in picked.columns
+            else pd.NA,
+            "theme": pd.array(themes, dtype="str"),
+            "urgency": pd.array(urgency, dtype="str"),
+            "received_at": received,
+            "responded_at": received + resp_h * hour,
+            "resolved_at": pd.Series(received + res_h * hour).where(resolved).to_numpy(),
+            "satisfaction": np.where(resolved, sat, np.nan),
+        }
+    )

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from loyalty_lib._result import Result
+from loyalty_lib.stats import normal_interval, two_sided_p, z_quantile
 
 __all__ = [
     "BANDS",
@@ -223,12 +223,6 @@ def _check_count(value: Any, name: str) -> int:
     return int(value)
 
 
-def _z(confidence: float) -> float:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
-    return float(stats.norm.ppf(0.5 + confidence / 2))
-
-
 def _trinomial_var(p_promoters: float, p_detractors: float) -> float:
     """Var(X) for X ∈ {+1, 0, −1}: p_P + p_D − (p_P − p_D)²."""
     return p_promoters + p_detractors - (p_promoters - p_detractors) ** 2
@@ -247,7 +241,7 @@ def nps_from_counts(
     n = p_n + pa_n + d_n
     if n == 0:
         raise ValueError("no respondents: promoters + passives + detractors must be > 0")
-    z = _z(confidence)
+    z = z_quantile(confidence)
     p_p, p_pa, p_d = p_n / n, pa_n / n, d_n / n
     score = 100 * (p_p - p_d)
     # max(…, 0) guards against −1e-17 from rounding when everyone is in one group.
@@ -386,22 +380,19 @@ def compare(
     """
     b = _as_result(before, "before")
     a = _as_result(after, "after")
-    z_crit = _z(confidence)
     diff = a.score - b.score
     se = math.hypot(a.se, b.se)
-    if se > 0:
-        z = diff / se
-        p = float(2 * stats.norm.sf(abs(z)))
-    else:  # both samples have zero variance: the difference is exact
-        z = math.copysign(math.inf, diff) if diff else 0.0
-        p = 0.0 if diff else 1.0
+    ci_low, ci_high = normal_interval(diff, se, confidence)
+    p = two_sided_p(diff, se)
+    # se = 0: both samples have zero variance, the difference is exact
+    z = diff / se if se > 0 else (math.copysign(math.inf, diff) if diff else 0.0)
     return NPSDifference(
         before=b.score,
         after=a.score,
         diff=diff,
         se=se,
-        ci_low=diff - z_crit * se,
-        ci_high=diff + z_crit * se,
+        ci_low=ci_low,
+        ci_high=ci_high,
         z=z,
         p_value=p,
         significant=bool(p < 1 - confidence),
@@ -584,7 +575,7 @@ def margin_of_error(
     n = _check_count(n, "n")
     if n == 0:
         raise ValueError("n must be at least 1")
-    return _z(confidence) * 100 * math.sqrt(_check_shares(p_promoters, p_detractors) / n)
+    return z_quantile(confidence) * 100 * math.sqrt(_check_shares(p_promoters, p_detractors) / n)
 
 
 def sample_size(
@@ -603,7 +594,7 @@ def sample_size(
     var = _check_shares(*expected_shares)
     if var == 0:
         return 1
-    exact = _z(confidence) ** 2 * var / (margin / 100) ** 2
+    exact = z_quantile(confidence) ** 2 * var / (margin / 100) ** 2
     # Subtract a hair so an exact integer is not pushed up by floating-point noise.
     return max(1, math.ceil(exact - 1e-9))
 

@@ -408,7 +408,12 @@ def roi(incremental_margin: float, cost: float) -> float:
         raise ValueError(f"incremental_margin must be a finite number, got {incremental_margin!r}")
     if cost_v is None or cost_v <= 0:
         raise ValueError(f"cost must be a finite number > 0, got {cost!r}")
-    return (margin_v - cost_v) / cost_v
+    return _roi(margin_v, cost_v)
+
+
+def _roi(margin: Any, cost: Any) -> Any:
+    """(margin − cost) / cost for floats or arrays: the one ROI formula (callers check cost > 0)."""
+    return (margin - cost) / cost
 
 
 _Num = float | np.ndarray | pd.Series | Sequence[float]
@@ -505,6 +510,25 @@ def _arr(value: Any, name: str, *, low: float | None = None, high: float | None 
     return arr
 
 
+#: Bounds of the economics inputs, one table for the simulator and its break-even solvers.
+_BOUNDS: dict[str, dict[str, Any]] = {
+    "members": {"low": 0},
+    "avg_check": {"low": 0},
+    "purchases_per_year": {"low": 0},
+    "earn_rate": {"low": 0},
+    "point_value": {"low": 0},
+    "redemption_rate": {"low": 0, "high": 1},
+    "member_uplift": {"low": -1, "low_open": True},
+    "gross_margin": {"low": 0, "high": 1},
+    "fixed_costs": {"low": 0},
+}
+
+
+def _inputs(**values: Any) -> dict[str, np.ndarray]:
+    """Each economics argument as a float array checked against :data:`_BOUNDS`, in call order."""
+    return {name: _arr(value, name, **_BOUNDS[name]) for name, value in values.items()}
+
+
 def _mean_multiplier(tiers: Sequence[tuple[float, float]] | None) -> float:
     """Member-weighted earn multiplier of a tier table [(share_of_members, earn_multiplier), ...]."""
     if tiers is None:
@@ -548,19 +572,21 @@ def break_even_uplift(
     is B·u·g − c·B·(1 + u) − F, so u* = (c·B + F) / (B·(g − c)). When g ≤ c (or B = 0) no uplift
     pays off and the result is inf.
     """
-    b = (
-        _arr(members, "members", low=0)
-        * _arr(avg_check, "avg_check", low=0)
-        * _arr(purchases_per_year, "purchases_per_year", low=0)
+    v = _inputs(
+        members=members,
+        avg_check=avg_check,
+        purchases_per_year=purchases_per_year,
+        earn_rate=earn_rate,
+        point_value=point_value,
+        redemption_rate=redemption_rate,
+        gross_margin=gross_margin,
+        fixed_costs=fixed_costs,
     )
+    b = v["members"] * v["avg_check"] * v["purchases_per_year"]
     c = _reward_cost_per_rub(
-        _arr(earn_rate, "earn_rate", low=0),
-        _arr(point_value, "point_value", low=0),
-        _arr(redemption_rate, "redemption_rate", low=0, high=1),
-        _mean_multiplier(tiers),
+        v["earn_rate"], v["point_value"], v["redemption_rate"], _mean_multiplier(tiers)
     )
-    g = _arr(gross_margin, "gross_margin", low=0, high=1)
-    f = _arr(fixed_costs, "fixed_costs", low=0)
+    g, f = v["gross_margin"], v["fixed_costs"]
     b, c, g, f = np.broadcast_arrays(b, c, g, f)
     denom = b * (g - c)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -600,15 +626,17 @@ def simulate_program(
       ROI = net benefit / total cost.
     * All tiers spend the same per member; tiers only change how many points they earn.
     """
-    m = _arr(members, "members", low=0)
-    check = _arr(avg_check, "avg_check", low=0)
-    freq = _arr(purchases_per_year, "purchases_per_year", low=0)
-    earn = _arr(earn_rate, "earn_rate", low=0)
-    value = _arr(point_value, "point_value", low=0)
-    redeem = _arr(redemption_rate, "redemption_rate", low=0, high=1)
-    uplift = _arr(member_uplift, "member_uplift", low=-1, low_open=True)
-    margin = _arr(gross_margin, "gross_margin", low=0, high=1)
-    fixed = _arr(fixed_costs, "fixed_costs", low=0)
+    m, check, freq, earn, value, redeem, uplift, margin, fixed = _inputs(
+        members=members,
+        avg_check=avg_check,
+        purchases_per_year=purchases_per_year,
+        earn_rate=earn_rate,
+        point_value=point_value,
+        redemption_rate=redemption_rate,
+        member_uplift=member_uplift,
+        gross_margin=gross_margin,
+        fixed_costs=fixed_costs,
+    ).values()
     multiplier = _mean_multiplier(tiers)
     try:
         m, check, freq, earn, value, redeem, uplift, margin, fixed = np.broadcast_arrays(
@@ -626,7 +654,8 @@ def simulate_program(
     total_cost = reward_cost + fixed
     net = incremental_margin - total_cost
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        roi_v = np.where(total_cost > 0, net / np.where(total_cost > 0, total_cost, 1.0), np.nan)
+        paid = total_cost > 0
+        roi_v = np.where(paid, _roi(incremental_margin, np.where(paid, total_cost, 1.0)), np.nan)
     be = np.asarray(
         break_even_uplift(
             members=m,
@@ -816,20 +845,23 @@ def break_even_redemption(
     point is redeemed; below 0: it loses money even if none is; NaN when points cost nothing
     (P = 0).
     """
-    b = (
-        _arr(members, "members", low=0)
-        * _arr(avg_check, "avg_check", low=0)
-        * _arr(purchases_per_year, "purchases_per_year", low=0)
+    v = _inputs(
+        members=members,
+        avg_check=avg_check,
+        purchases_per_year=purchases_per_year,
+        member_uplift=member_uplift,
+        gross_margin=gross_margin,
+        fixed_costs=fixed_costs,
+        earn_rate=earn_rate,
     )
-    u = _arr(member_uplift, "member_uplift", low=-1, low_open=True)
-    g = _arr(gross_margin, "gross_margin", low=0, high=1)
-    f = _arr(fixed_costs, "fixed_costs", low=0)
+    b = v["members"] * v["avg_check"] * v["purchases_per_year"]
+    u, g, f = v["member_uplift"], v["gross_margin"], v["fixed_costs"]
     face = (
         b
         * (1 + u)
-        * _arr(earn_rate, "earn_rate", low=0)
+        * v["earn_rate"]
         * _mean_multiplier(tiers)
-        * _arr(point_value, "point_value", low=0)
+        * _arr(point_value, "point_value", **_BOUNDS["point_value"])
     )
     b, u, g, f, face = np.broadcast_arrays(b, u, g, f, face)
     with np.errstate(divide="ignore", invalid="ignore"):

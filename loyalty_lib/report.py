@@ -714,29 +714,23 @@ def _segments(case: Case) -> dict[str, Any]:
     }
 
 
-def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
-    from scipy import stats
-
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 @_cached("churn")
 def _churn(case: Case) -> dict[str, Any] | Skipped:
-    from loyalty_lib import segments
+    from loyalty_lib import churn, segments
 
     if not case.has("exit_survey"):
         return Skipped(SECTIONS["churn"], _SKIP["exit_survey"])
     exits = case.tables["exit_survey"]
     conf = case.settings["confidence"]
-    reasons = segments.churn_reasons(
+    # churn_reasons + Wilson intervals; the lesson's cause/action columns stay out of the report's
+    # table (its actions are REASON_ACTIONS below)
+    reasons = churn.reason_shares(
         exits,
         months=int(case.settings["churn_months"]),
         flag_share=case.settings["churn_flag_share"],
-    )
+        confidence=conf,
+    ).drop(columns=["clearly_flagged", "cause", "action"])
     n = int(reasons["count"].sum())
-    bounds = [_wilson(k, n, conf) for k in reasons["count"]]
-    reasons = reasons.assign(ci_low=[b[0] for b in bounds], ci_high=[b[1] for b in bounds])
     has_ratings = any(str(c).startswith("rating_") for c in exits.columns)
     aspects = (
         segments.exit_aspects(exits, threshold=case.settings["aspect_threshold"], confidence=conf)
@@ -1129,6 +1123,8 @@ def headlines(case: Case) -> _Table:
 # --------------------------------------------------------------------------------------------
 
 #: What to do when a churn reason leads [S6] (the seed: price at 35 % signals a pricing review).
+#: The client-facing sentence for each reason of :data:`loyalty_lib.churn.REASON_ACTIONS`, whose
+#: short labels are the churn assignment's fixed answers; the two tables share their keys (tested).
 REASON_ACTIONS: dict[str, str] = {
     "price": "review pricing against competitors for the categories these customers bought",
     "quality": "review product quality and returns with the suppliers of the worst categories",

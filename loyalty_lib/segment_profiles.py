@@ -24,11 +24,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from loyalty_lib._result import Result
+
+# review_counts has one definition (in churn); lesson 03 calls it from here
+from loyalty_lib.churn import _frame, review_counts
 from loyalty_lib.nps import nps_group
 from loyalty_lib.segments import RuleSegments, share_of_wallet_band
+from loyalty_lib.stats import check_confidence, wilson_interval
 
 __all__ = [
     "LOYALTY_QUESTIONS",
@@ -70,45 +73,12 @@ LOYALTY_QUESTIONS = pd.DataFrame(
 
 
 def _require(df: object, cols: Iterable[str], what: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}")
-    return df
+    return _frame(df, cols, what, allow_empty=True)
 
 
 # --------------------------------------------------------------------------------------------
 # [S1] loyalty measures per customer
 # --------------------------------------------------------------------------------------------
-
-
-def review_counts(survey: pd.DataFrame) -> pd.DataFrame:
-    """Per-customer survey answers as reviews, indexed by ``customer_id``.
-
-    Columns: ``answers``, ``positive`` (promoter answers, score 9–10), ``negative`` (detractor
-    answers, 0–6), ``satisfaction`` (mean score, 0–10). Answers without a customer_id are dropped
-    (they cannot be linked to a customer). The ``positive`` / ``negative`` columns are what
-    :func:`~loyalty_lib.segments.rule_segments` expects as ``reviews=``.
-    """
-    _require(survey, ["customer_id", "score"], "survey")
-    linked = survey.loc[survey["customer_id"].notna(), ["customer_id", "score"]]
-    group = nps_group(linked["score"])
-    frame = pd.DataFrame(
-        {
-            "customer_id": linked["customer_id"].astype("str").to_numpy(),
-            "score": linked["score"].to_numpy(dtype="float64"),
-            "positive": (group == "promoter").to_numpy(dtype="int64"),
-            "negative": (group == "detractor").to_numpy(dtype="int64"),
-        }
-    )
-    out = frame.groupby("customer_id", sort=True).agg(
-        answers=("score", "size"),
-        positive=("positive", "sum"),
-        negative=("negative", "sum"),
-        satisfaction=("score", "mean"),
-    )
-    return out.astype({"answers": "int64", "positive": "int64", "negative": "int64"})
 
 
 def loyalty_measures(
@@ -420,8 +390,7 @@ def repeat_by_nps_group(
         or within_days < 1
     ):
         raise ValueError(f"within_days must be a positive integer (days), got {within_days!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    check_confidence(confidence)
     end = (
         pd.Timestamp(observation_end)
         if observation_end is not None
@@ -453,11 +422,8 @@ def repeat_by_nps_group(
     for group in ("promoter", "passive", "detractor"):
         hits = first.loc[first["group"] == group, "repeated"]
         n, k = len(hits), int(hits.sum())
-        if n:
-            ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
-            rows.append((group, n, k, k / n, ci.low, ci.high))
-        else:
-            rows.append((group, 0, 0, np.nan, np.nan, np.nan))
+        low, high = wilson_interval(k, n, confidence)  # (nan, nan) for an empty group
+        rows.append((group, n, k, k / n if n else np.nan, low, high))
     return pd.DataFrame(
         rows, columns=["group", "respondents", "repeated", "repeat_rate", "ci_low", "ci_high"]
     )

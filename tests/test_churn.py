@@ -8,20 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import wilson_by_formula
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty_lib import churn, samples, segments
-
-Z95 = 1.959963984540054  # two-sided 95 % normal quantile
-
-
-def wilson_by_formula(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson (1927) score interval written out, a second method next to scipy's binomtest."""
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def _tx(rows: list[tuple[str, str, bool]]) -> pd.DataFrame:
@@ -123,7 +114,9 @@ def test_retention_needs_history_and_a_share() -> None:
 
 def test_retention_allows_history_to_start_a_few_days_into_the_window() -> None:
     # Earlier window 2024-01-01..2024-12-31; sales start on 2 January (the grace is 14 days).
-    late_start = _tx([("a", "2024-01-02", False), ("a", "2025-03-01", False), ("b", "2024-06-01", False)])
+    late_start = _tx(
+        [("a", "2024-01-02", False), ("a", "2025-03-01", False), ("b", "2024-06-01", False)]
+    )
     res = churn.retention_vs_benchmark(late_start, 0.4, end="2025-12-31")
     assert (res.base, res.retained) == (2, 1)
     too_late = _tx([("a", "2024-01-16", False), ("a", "2025-03-01", False)])

@@ -741,16 +741,37 @@ def test_plots_draw_on_given_axes(hand, kpi_tx):
 # lesson 06 helpers
 # --------------------------------------------------------------------------------------------
 def _did(estimate, lo, hi, n_t, metric="spend"):
-    return ev.DiDResult(metric=metric, estimate=estimate, ci_low=lo, ci_high=hi, p_value=0.01,
-                        pre_treatment=0.0, post_treatment=0.0, pre_control=0.0,
-                        post_control=0.0, n_treatment=n_t, n_control=n_t)
+    return ev.DiDResult(
+        metric=metric,
+        estimate=estimate,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=0.01,
+        pre_treatment=0.0,
+        post_treatment=0.0,
+        pre_control=0.0,
+        post_control=0.0,
+        n_treatment=n_t,
+        n_control=n_t,
+    )
 
 
 def _lift(metric, diff, lo, hi, rel, rel_lo, rel_hi):
-    return ev.LiftResult(metric=metric, kind="mean", treatment_mean=1 + diff, control_mean=1.0,
-                         diff=diff, diff_ci_low=lo, diff_ci_high=hi, rel_lift=rel,
-                         rel_ci_low=rel_lo, rel_ci_high=rel_hi, p_value=0.02, n_treatment=10,
-                         n_control=10)
+    return ev.LiftResult(
+        metric=metric,
+        kind="mean",
+        treatment_mean=1 + diff,
+        control_mean=1.0,
+        diff=diff,
+        diff_ci_low=lo,
+        diff_ci_high=hi,
+        rel_lift=rel,
+        rel_ci_low=rel_lo,
+        rel_ci_high=rel_hi,
+        p_value=0.02,
+        n_treatment=10,
+        n_control=10,
+    )
 
 
 def test_program_roi_from_a_diff_in_diff():
@@ -767,8 +788,11 @@ def test_program_roi_from_a_diff_in_diff():
 
 def test_compare_with_truth(tmp_path):
     truth = tmp_path / "truth.json"
-    truth.write_text('{"true_uplift_purchase_rate": 0.15, "expected_extra_orders_per_treated": 0.5,'
-                     ' "expected_extra_revenue_per_treated_rub": 1000}', encoding="utf-8")
+    truth.write_text(
+        '{"true_uplift_purchase_rate": 0.15, "expected_extra_orders_per_treated": 0.5,'
+        ' "expected_extra_revenue_per_treated_rub": 1000}',
+        encoding="utf-8",
+    )
     inside = ev.compare_with_truth(_lift("orders_post", 0.3, 0.1, 0.5, 0.18, 0.03, 0.37), truth)
     assert inside.available and inside.covered and inside.truth == 0.15
     assert inside.scale == "relative" and inside.estimate == 0.18
@@ -784,10 +808,11 @@ def test_compare_with_truth(tmp_path):
     did = ev.compare_with_truth(_did(0.7, 0.6, 0.9, 10, metric="orders"), truth)
     assert (did.truth, did.covered) == (0.5, False)
     # no truth for this metric, no file, no path: a sentence instead of an error
-    for res, path in ((_lift("repeat_post", 0.1, 0, 0.2, 0.1, 0, 0.2), truth),
-                      (_lift("orders_post", 0.3, 0.1, 0.5, 0.18, 0.03, 0.37),
-                       tmp_path / "missing.json"),
-                      (_did(0.7, 0.6, 0.9, 10, metric="orders"), None)):
+    for res, path in (
+        (_lift("repeat_post", 0.1, 0, 0.2, 0.1, 0, 0.2), truth),
+        (_lift("orders_post", 0.3, 0.1, 0.5, 0.18, 0.03, 0.37), tmp_path / "missing.json"),
+        (_did(0.7, 0.6, 0.9, 10, metric="orders"), None),
+    ):
         got = ev.compare_with_truth(res, path)
         assert not got.available and got.covered is None and math.isnan(got.truth)
         assert str(got).startswith("No ground truth available")
@@ -810,13 +835,15 @@ def test_compare_with_truth_on_the_shipped_sample(samples_dir):
 
 
 def test_pre_campaign_segments_by_hand():
-    tx = _tx([
-        ("A", "2025-01-01", 1000.0, False),  # one purchase > 90 days before: one-off
-        ("B", "2025-03-01", 100.0, False),  # two purchases: regular (spend 200 < VIP bar)
-        ("B", "2025-04-01", 100.0, False),
-        ("C", "2025-06-21", 50.0, False),  # one purchase 10 days before: new
-        ("D", "2025-07-05", 500.0, False),  # only after the start
-    ])
+    tx = _tx(
+        [
+            ("A", "2025-01-01", 1000.0, False),  # one purchase > 90 days before: one-off
+            ("B", "2025-03-01", 100.0, False),  # two purchases: regular (spend 200 < VIP bar)
+            ("B", "2025-04-01", 100.0, False),
+            ("C", "2025-06-21", 50.0, False),  # one purchase 10 days before: new
+            ("D", "2025-07-05", 500.0, False),  # only after the start
+        ]
+    )
     got = ev.pre_campaign_segments(tx, START)
     assert got.to_dict() == {"A": "one-off", "B": "regular", "C": "new"}
     # purchases after the start must not move the labels
@@ -834,8 +861,9 @@ def test_pre_campaign_segments_by_hand():
 
 def test_lift_by_segment_matches_welch_within_each_segment(hand):
     out = ev.campaign_outcomes(*hand)
-    seg = pd.Series({"T1": "a", "T2": "a", "C1": "a", "C2": "a", "T3": "b", "T4": "b",
-                     "C3": "b", "C4": "c"})
+    seg = pd.Series(
+        {"T1": "a", "T2": "a", "C1": "a", "C2": "a", "T3": "b", "T4": "b", "C3": "b", "C4": "c"}
+    )
     table = ev.lift_by_segment(out, seg, "spend_post").set_index("segment")
     # segment b has one control customer (C3), c no treatment customer: both left out
     assert list(table.index) == ["a"]
@@ -845,7 +873,8 @@ def test_lift_by_segment_matches_welch_within_each_segment(hand):
     assert table.loc["a", "p_value"] == pytest.approx(welch.pvalue)
     ci = welch.confidence_interval()
     assert (table.loc["a", "diff_ci_low"], table.loc["a", "diff_ci_high"]) == pytest.approx(
-        (ci.low, ci.high))
+        (ci.low, ci.high)
+    )
     assert (table.loc["a", "n_treatment"], table.loc["a", "n_control"]) == (2, 2)
     with pytest.raises(ValueError, match="no segment"):
         ev.lift_by_segment(out, pd.Series({"T1": "a", "C1": "a"}), "spend_post")
@@ -853,29 +882,38 @@ def test_lift_by_segment_matches_welch_within_each_segment(hand):
 
 def test_signal_snapshots_by_hand():
     # start 07-01, end 07-10 → after = 07-01..07-10, before = 06-21..06-30 (10 days each)
-    tx = _tx([
-        ("A", "2025-06-21", 100.0, False),  # before: A twice, span 5 days
-        ("A", "2025-06-26", 300.0, False),
-        ("B", "2025-06-30", 200.0, False),  # before: B once
-        ("B", "2025-06-30", -200.0, True),  # refunds are not purchases
-        ("Z", "2025-06-20", 999.0, False),  # outside both windows
-        ("A", "2025-07-01", 400.0, False),  # after: A once
-        ("B", "2025-07-02", 100.0, False),  # after: B twice, span 8 days
-        ("B", "2025-07-10", 100.0, False),
-    ])
-    survey = pd.DataFrame({"customer_id": ["A", "B", "A", "B", "Z"],
-                           "date": pd.to_datetime(["2025-06-22", "2025-06-29", "2025-07-03",
-                                                   "2025-07-04", "2025-07-05"]),
-                           "score": [10, 0, 10, 8, 0]})
+    tx = _tx(
+        [
+            ("A", "2025-06-21", 100.0, False),  # before: A twice, span 5 days
+            ("A", "2025-06-26", 300.0, False),
+            ("B", "2025-06-30", 200.0, False),  # before: B once
+            ("B", "2025-06-30", -200.0, True),  # refunds are not purchases
+            ("Z", "2025-06-20", 999.0, False),  # outside both windows
+            ("A", "2025-07-01", 400.0, False),  # after: A once
+            ("B", "2025-07-02", 100.0, False),  # after: B twice, span 8 days
+            ("B", "2025-07-10", 100.0, False),
+        ]
+    )
+    survey = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "A", "B", "Z"],
+            "date": pd.to_datetime(
+                ["2025-06-22", "2025-06-29", "2025-07-03", "2025-07-04", "2025-07-05"]
+            ),
+            "score": [10, 0, 10, 8, 0],
+        }
+    )
     before, after = ev.signal_snapshots(tx, survey, START, end="2025-07-10")
     # before: buyers A (2), B (1): repeat 1/2; checks 100, 300, 200 → 200; spans 5, 0 → 2.5;
     # NPS of [10, 0] = 50 % − 50 % = 0
-    assert before == pytest.approx({"repeat_purchases": 0.5, "average_check": 200.0,
-                                    "retention_time": 2.5, "nps": 0.0})
+    assert before == pytest.approx(
+        {"repeat_purchases": 0.5, "average_check": 200.0, "retention_time": 2.5, "nps": 0.0}
+    )
     # after: A (1), B (2): repeat 1/2; checks 400, 100, 100 → 200; spans 0, 8 → 4;
     # NPS of [10, 8, 0] = 1/3 − 1/3 = 0
-    assert after == pytest.approx({"repeat_purchases": 0.5, "average_check": 200.0,
-                                   "retention_time": 4.0, "nps": 0.0})
+    assert after == pytest.approx(
+        {"repeat_purchases": 0.5, "average_check": 200.0, "retention_time": 4.0, "nps": 0.0}
+    )
     # only A: after NPS of [10] = 100; before repeat 1/1
     b_a, a_a = ev.signal_snapshots(tx, survey, START, customers=["A"], end="2025-07-10")
     assert (b_a["repeat_purchases"], a_a["nps"]) == (1.0, 100.0)
@@ -890,19 +928,28 @@ def test_signal_snapshots_by_hand():
 def test_spread_costs_and_kpis_by_group(hand):
     costs = ev.spread_costs(300_000, "2025-07-01", "2025-12-31")
     # Jul..Dec = 6 months → 50,000 each; quarterly: Q3, Q4 → 150,000 each
-    assert costs.index.astype(str).tolist() == ["2025-07", "2025-08", "2025-09", "2025-10",
-                                                "2025-11", "2025-12"]
+    assert costs.index.astype(str).tolist() == [
+        "2025-07",
+        "2025-08",
+        "2025-09",
+        "2025-10",
+        "2025-11",
+        "2025-12",
+    ]
     assert costs.tolist() == [50_000.0] * 6
     assert ev.spread_costs(300_000, "2025-07-01", "2025-12-31", period="Q").tolist() == [
-        150_000.0, 150_000.0]
+        150_000.0,
+        150_000.0,
+    ]
     with pytest.raises(ValueError, match="before start"):
         ev.spread_costs(1, "2025-07-01", "2025-06-01")
     with pytest.raises(ValueError, match="≥ 0"):
         ev.spread_costs(-1, "2025-07-01", "2025-08-01")
 
     tx, camp = hand
-    k = ev.kpis_by_group(tx, camp, program_costs={"2025-07": 700.0}, start="2025-07-01",
-                         end="2025-07-31")
+    k = ev.kpis_by_group(
+        tx, camp, program_costs={"2025-07": 700.0}, start="2025-07-01", end="2025-07-31"
+    )
     assert k["group"].tolist() == ["treatment", "control"]
     t, c = k.iloc[0], k.iloc[1]
     # July buyers: treatment T1, T2, T3 (3 of 4 members), control C1, C3, C4 (3 of 4)
@@ -918,8 +965,10 @@ def test_evaluation_timing():
     full = ev.evaluation_timing("2025-07-01", "2025-12-31")
     assert (full.full_months, full.too_early) == (6, False)
     # through 09-29: Jul, Aug full, Sep not → 2 months, too early; through 09-30: 3, enough
-    assert (ev.evaluation_timing("2025-07-01", "2025-09-29").full_months, ev.evaluation_timing(
-        "2025-07-01", "2025-09-29").too_early) == (2, True)
+    assert (
+        ev.evaluation_timing("2025-07-01", "2025-09-29").full_months,
+        ev.evaluation_timing("2025-07-01", "2025-09-29").too_early,
+    ) == (2, True)
     edge = ev.evaluation_timing("2025-07-01", "2025-09-30")
     assert (edge.full_months, edge.too_early) == (3, False)
     assert "too early" in str(ev.evaluation_timing("2025-07-01", "2025-07-01"))
@@ -929,25 +978,33 @@ def test_evaluation_timing():
 
 def test_nps_diff_in_diff_by_hand():
     def answers(group_ids, dates, scores):
-        return pd.DataFrame({"customer_id": group_ids, "date": pd.to_datetime(dates),
-                             "score": scores})
+        return pd.DataFrame(
+            {"customer_id": group_ids, "date": pd.to_datetime(dates), "score": scores}
+        )
 
     before, after = "2025-06-15", "2025-07-15"
-    survey = pd.concat([
-        answers(["T1"] * 4, [before] * 4, [10, 10, 0, 0]),  # NPS 0, var 1 → SE 100·√(1/4) = 50
-        answers(["T2"] * 4, [after] * 4, [10, 10, 10, 0]),  # NPS 50, var .75 → SE 43.30
-        answers(["C1"] * 4, [before] * 4, [10, 7, 7, 0]),  # NPS 0, var .5 → SE 35.36
-        answers(["C2"] * 4, [after] * 4, [10, 7, 7, 7]),  # NPS 25, var .1875 → SE 21.65
-        answers(["X"], [after], [0]),  # not a campaign customer: dropped
-    ])
-    camp = pd.DataFrame({"customer_id": ["T1", "T2", "C1", "C2"],
-                         "group": ["treatment", "treatment", "control", "control"]})
+    survey = pd.concat(
+        [
+            answers(["T1"] * 4, [before] * 4, [10, 10, 0, 0]),  # NPS 0, var 1 → SE 100·√(1/4) = 50
+            answers(["T2"] * 4, [after] * 4, [10, 10, 10, 0]),  # NPS 50, var .75 → SE 43.30
+            answers(["C1"] * 4, [before] * 4, [10, 7, 7, 0]),  # NPS 0, var .5 → SE 35.36
+            answers(["C2"] * 4, [after] * 4, [10, 7, 7, 7]),  # NPS 25, var .1875 → SE 21.65
+            answers(["X"], [after], [0]),  # not a campaign customer: dropped
+        ]
+    )
+    camp = pd.DataFrame(
+        {
+            "customer_id": ["T1", "T2", "C1", "C2"],
+            "group": ["treatment", "treatment", "control", "control"],
+        }
+    )
     res = ev.nps_diff_in_diff(survey, camp, START)
     # (50 − 0) − (25 − 0) = 25; SE = √(2500 + 1875 + 1250 + 468.75) = √6093.75 = 78.063
     se = math.sqrt(6093.75)
     assert res.estimate == pytest.approx(25)
-    assert (res.ci_low, res.ci_high) == pytest.approx((25 - 1.959964 * se, 25 + 1.959964 * se),
-                                                      abs=1e-3)
+    assert (res.ci_low, res.ci_high) == pytest.approx(
+        (25 - 1.959964 * se, 25 + 1.959964 * se), abs=1e-3
+    )
     assert res.p_value == pytest.approx(2 * stats.norm.sf(25 / se))
     assert res.n_answers == 16 and "+25.0 points" in str(res)
     with pytest.raises(ValueError, match="no survey answers from the control group after"):
@@ -955,13 +1012,23 @@ def test_nps_diff_in_diff_by_hand():
 
 
 def test_complaints_from_survey():
-    survey = pd.DataFrame({
-        "customer_id": [f"C{i}" for i in range(8)],
-        "date": pd.to_datetime(["2025-03-01"] * 8),
-        "score": [0, 3, 6, 6, 7, 9, 10, 2],
-        "comment": ["Грубый продавец", "too expensive", "", "delivery was late", "too expensive",
-                    "great", "poor quality", None],
-    })
+    survey = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(8)],
+            "date": pd.to_datetime(["2025-03-01"] * 8),
+            "score": [0, 3, 6, 6, 7, 9, 10, 2],
+            "comment": [
+                "Грубый продавец",
+                "too expensive",
+                "",
+                "delivery was late",
+                "too expensive",
+                "great",
+                "poor quality",
+                None,
+            ],
+        }
+    )
     log = ev.complaints_from_survey(survey, seed=1)
     # detractors (0–6) with a comment: C0 (staff), C1 (price), C3 (delivery); C2 and C7 are blank
     assert log["customer_id"].tolist() == ["C0", "C1", "C3"]
@@ -982,8 +1049,14 @@ def test_complaints_simulation_answers_urgent_complaints_faster():
     # must keep that order and land near them (log-normal SD 0.8 → median SE ≈ 6 %)
     n = 600
     comments = ["poor quality", "too expensive", "delivery was late"] * (n // 3)
-    survey = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)],
-                           "date": pd.Timestamp("2025-03-01"), "score": 0, "comment": comments})
+    survey = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "date": pd.Timestamp("2025-03-01"),
+            "score": 0,
+            "comment": comments,
+        }
+    )
     m = ev.complaint_metrics(ev.complaints_from_survey(survey)).set_index("urgency")
     assert m.loc["high", "median_response_hours"] == pytest.approx(0.6, rel=0.25)
     assert m.loc["low", "median_response_hours"] == pytest.approx(4.0, rel=0.25)

@@ -84,7 +84,10 @@ def runs(tmp_path_factory, samples_dir, alt_samples_dir):
     out = tmp_path_factory.mktemp("runs")
     folder = pipeline.notebooks_dir()
     jobs: dict[str, list[NotebookJob]] = {
-        "samples": pipeline.course_jobs(samples_dir, out / "samples"),
+        # Every lesson on the samples is nbval's run of the stored copies (same data, same
+        # defaults); here only the lessons that `loyalty run` must keep free of absolute paths
+        # in a different way: 00 (the data report) and 07 (the report template's file paths).
+        "samples": pipeline.course_jobs(samples_dir, out / "samples", ["00", "07"]),
         "alt": pipeline.course_jobs(alt_samples_dir, out / "alt"),
         "banking": pipeline.course_jobs(
             samples_dir, out / "banking", ["00"], {"industry": "banking"}
@@ -119,7 +122,7 @@ def test_there_are_lessons_and_00_comes_first():
     assert [p.name for p in lessons] == sorted(p.name for p in lessons)
 
 
-def test_every_lesson_runs_on_the_shipped_samples(runs):
+def test_lessons_run_through_the_course_runner_on_the_shipped_samples(runs):
     for path in _check_group(runs, "samples"):
         assert path.is_file() and not error_outputs(path), path.name
 

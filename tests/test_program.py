@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import PROGRAM_BASE
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
@@ -150,17 +151,7 @@ def test_roi_sign(margin, cost):
 
 # --- simulator -----------------------------------------------------------------------------------
 
-BASE = dict(
-    members=10_000,
-    avg_check=2_000.0,
-    purchases_per_year=6.0,
-    earn_rate=0.05,
-    point_value=1.0,
-    redemption_rate=0.6,
-    member_uplift=0.15,
-    gross_margin=0.4,
-    fixed_costs=500_000.0,
-)
+BASE = PROGRAM_BASE
 
 
 def test_one_scenario_by_hand():

@@ -428,6 +428,13 @@ def test_seed_examples_become_recommendations():
     assert len(recs) == 2  # nothing else is known, so nothing else is said
 
 
+def test_report_actions_cover_the_churn_lessons_reasons():
+    from loyalty_lib import churn
+
+    # one sentence per reason of the lesson's table: a reason added there needs one here
+    assert set(report.REASON_ACTIONS) == set(churn.REASON_ACTIONS) == set(segments.CHURN_REASONS)
+
+
 def test_rules_with_missing_findings_do_not_fire():
     assert report.recommendations(BASE) == []
     assert report.recommendations({**BASE, "roi": math.nan, "roi_ci_low": math.nan}) == []

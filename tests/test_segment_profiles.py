@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import wilson_by_formula
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -194,15 +195,6 @@ def test_segment_profile_shares_add_up(rows: list[tuple[str, float]]) -> None:
         assert p["share_revenue"].sum() == pytest.approx(1.0)
 
 
-def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval written out (Wilson 1927), independent of scipy."""
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
-
-
 def test_repeat_by_nps_group_by_hand() -> None:
     survey = pd.DataFrame(
         {
@@ -247,7 +239,7 @@ def test_repeat_by_nps_group_by_hand() -> None:
     assert out["respondents"].tolist() == [2, 1, 2]
     assert out["repeated"].tolist() == [1, 1, 1]
     assert out["repeat_rate"].tolist() == [0.5, 1.0, 0.5]
-    low, high = _wilson(1, 2)  # ≈ 0.0945, 0.9055
+    low, high = wilson_by_formula(1, 2)  # ≈ 0.0945, 0.9055
     assert out.loc["promoter", ["ci_low", "ci_high"]].tolist() == pytest.approx([low, high])
     with pytest.raises(ValueError, match="within_days"):
         sp.repeat_by_nps_group(survey, tx, within_days=0)

@@ -12,6 +12,7 @@ import uuid
 import comm
 import ipywidgets as w
 import pytest
+from helpers import PROGRAM_BASE
 
 from loyalty_lib import widgets as W
 from loyalty_lib.nps import nps_from_counts
@@ -69,17 +70,7 @@ def test_ltv_calculator_updates():
 def test_program_calculator_updates():
     box = W.program_calculator()
     inputs = W.controls(box)
-    base = dict(
-        members=10_000,
-        avg_check=2_000.0,
-        purchases_per_year=6.0,
-        earn_rate=0.05,
-        point_value=1.0,
-        redemption_rate=0.6,
-        member_uplift=0.15,
-        gross_margin=0.4,
-        fixed_costs=500_000.0,
-    )
+    base = PROGRAM_BASE  # the calculator opens on the simulator tests' scenario
     assert W.displayed_text(box) == str(simulate_program(**base))
     inputs["Member uplift"].value = 0.05
     # Hand calculation: margin 120e6·0.05·0.4 = 2.4e6; rewards 126e6·0.05·0.6 = 3.78e6;

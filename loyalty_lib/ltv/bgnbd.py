@@ -29,6 +29,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from loyalty_lib.ltv._mle import (
+    FittedModelDisplay,
+    numerical_hessian,
+    standard_errors,
+    wald_summary,
+)
+
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
 
@@ -281,32 +288,10 @@ def _minimize(
     )
 
 
-def _numerical_hessian(params: np.ndarray, d: _Data) -> np.ndarray:
-    """Hessian of the total negative log-likelihood by central differences of the exact gradient."""
-    k = params.size
-    hess = np.empty((k, k))
-    for j in range(k):
-        h = 1e-5 * params[j]
-        up, down = params.copy(), params.copy()
-        up[j] += h
-        down[j] -= h
-        hess[:, j] = -(_loglik_and_grad(up, d)[1] - _loglik_and_grad(down, d)[1]) / (2 * h)
-    return (hess + hess.T) / 2
-
-
-def _standard_errors(hess: np.ndarray) -> np.ndarray:
-    try:
-        cov = np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        return np.full(hess.shape[0], np.nan)
-    diag = np.diag(cov)
-    return np.where(diag > 0, np.sqrt(np.abs(diag)), np.nan)
-
-
 # ---------------------------------------------------------------------------------------------
 # the model
 # ---------------------------------------------------------------------------------------------
-class BetaGeo:
+class BetaGeo(FittedModelDisplay):
     """BG/NBD model (Fader, Hardie & Lee 2005).
 
     Each alive customer buys as a Poisson process with rate λ ~ Gamma(r, α); after every repeat
@@ -401,10 +386,14 @@ class BetaGeo:
             return dict.fromkeys(PARAM_NAMES, float("nan"))
         if self._standard_errors is None:
             self._data.allocate()
-            hess = _numerical_hessian(np.array([self.params[k] for k in PARAM_NAMES]), self._data)
+            data = self._data
+            hess = numerical_hessian(
+                lambda p: _loglik_and_grad(p, data)[1],
+                np.array([self.params[k] for k in PARAM_NAMES]),
+            )
             self._data.buf, self._data.buf0 = [], []
             self._standard_errors = dict(
-                zip(PARAM_NAMES, map(float, _standard_errors(hess)), strict=True)
+                zip(PARAM_NAMES, map(float, standard_errors(hess)), strict=True)
             )
         return self._standard_errors
 
@@ -435,17 +424,7 @@ class BetaGeo:
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors from the inverse numerical Hessian and 95 % Wald limits."""
         self._require_fit()
-        est = np.array([self.params[k] for k in PARAM_NAMES])
-        se = np.array([self.standard_errors[k] for k in PARAM_NAMES])
-        return pd.DataFrame(
-            {
-                "param": list(PARAM_NAMES),
-                "estimate": est,
-                "std_error": se,
-                "lower_95": est - 1.96 * se,
-                "upper_95": est + 1.96 * se,
-            }
-        )
+        return wald_summary(PARAM_NAMES, self.params, self.standard_errors)
 
     # -- predictions -------------------------------------------------------------------------
     def p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
@@ -556,16 +535,6 @@ class BetaGeo:
             f"BG/NBD fitted on {self.n_customers:,} customers (time unit {self._UNITS[self.freq]}): "
             f"r = {p['r']:.3f}, alpha = {p['alpha']:.3f}, a = {p['a']:.3f}, b = {p['b']:.3f}; "
             f"log-likelihood {self.log_likelihood:,.1f} ({status})"
-        )
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        if not self.params:
-            return f"<p>{str(self)}</p>"
-        return f"<p>{str(self)}</p>" + self.summary.to_html(
-            index=False, float_format="{:.4g}".format
         )
 
 

@@ -21,6 +21,12 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from loyalty_lib._result import Result
+from loyalty_lib.ltv._mle import (
+    FittedModelDisplay,
+    numerical_hessian,
+    standard_errors,
+    wald_summary,
+)
 from loyalty_lib.ltv.bgnbd import BetaGeo, _as_1d, _wrap
 
 PARAM_NAMES = ("p", "q", "v")
@@ -91,7 +97,7 @@ def _objective(
     return value, (-grad / total + 2 * penalizer * params) * params
 
 
-class GammaGamma:
+class GammaGamma(FittedModelDisplay):
     """Gamma-Gamma model of a customer's average transaction value (Fader & Hardie 2013)."""
 
     def __init__(self) -> None:
@@ -144,29 +150,11 @@ class GammaGamma:
         self.log_likelihood, _ = _loglik_and_grad(params, x, m, w)
         self.n_customers = int(round(w.sum()))
         self.converged = bool(result.success or np.max(np.abs(result.jac)) < 1e-6)
+        hess = numerical_hessian(lambda p: _loglik_and_grad(p, x, m, w)[1], params)
         self.standard_errors = dict(
-            zip(PARAM_NAMES, map(float, self._standard_errors(params, x, m, w)), strict=True)
+            zip(PARAM_NAMES, map(float, standard_errors(hess)), strict=True)
         )
         return self
-
-    @staticmethod
-    def _standard_errors(
-        params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray
-    ) -> np.ndarray:
-        hess = np.empty((3, 3))
-        for j in range(3):
-            h = 1e-5 * params[j]
-            up, down = params.copy(), params.copy()
-            up[j] += h
-            down[j] -= h
-            hess[:, j] = -(
-                _loglik_and_grad(up, x, m, w)[1] - _loglik_and_grad(down, x, m, w)[1]
-            ) / (2 * h)
-        try:
-            diag = np.diag(np.linalg.inv((hess + hess.T) / 2))
-        except np.linalg.LinAlgError:
-            return np.full(3, np.nan)
-        return np.where(diag > 0, np.sqrt(np.abs(diag)), np.nan)
 
     def _require_fit(self) -> tuple[float, float, float]:
         if not self.params:
@@ -177,17 +165,7 @@ class GammaGamma:
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors (inverse numerical Hessian) and 95 % Wald limits."""
         self._require_fit()
-        est = np.array([self.params[k] for k in PARAM_NAMES])
-        se = np.array([self.standard_errors[k] for k in PARAM_NAMES])
-        return pd.DataFrame(
-            {
-                "param": list(PARAM_NAMES),
-                "estimate": est,
-                "std_error": se,
-                "lower_95": est - 1.96 * se,
-                "upper_95": est + 1.96 * se,
-            }
-        )
+        return wald_summary(PARAM_NAMES, self.params, self.standard_errors)
 
     @property
     def population_mean(self) -> float:
@@ -264,16 +242,6 @@ class GammaGamma:
         return (
             f"Gamma-Gamma fitted on {self.n_customers:,} repeat customers: p = {p['p']:.3f}, "
             f"q = {p['q']:.3f}, v = {p['v']:.3f}{mean} (log-likelihood {self.log_likelihood:,.1f})"
-        )
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        if not self.params:
-            return f"<p>{str(self)}</p>"
-        return f"<p>{str(self)}</p>" + self.summary.to_html(
-            index=False, float_format="{:.4g}".format
         )
 
 

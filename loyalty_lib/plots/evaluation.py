@@ -5,11 +5,11 @@ Each helper draws the output of :mod:`loyalty_lib.evaluation` on one Axes and re
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
 from loyalty_lib.evaluation import group_means
+from loyalty_lib.plots._style import axes as _axes
 
 __all__ = ["did_plot", "kpi_trend", "lift_chart", "segment_retention_plot"]
 
@@ -21,17 +21,17 @@ _LABELS = {
     "repeat2": "share with ≥ 2 purchases",
 }
 _KPI_UNITS = {
-    "members": "customers", "participants": "customers", "activity": "share of members",
-    "orders": "orders", "average_check": "RUB", "repeat_rate": "share of participants",
-    "returning_rate": "share of participants", "revenue": "RUB", "program_costs": "RUB",
+    "members": "customers",
+    "participants": "customers",
+    "activity": "share of members",
+    "orders": "orders",
+    "average_check": "RUB",
+    "repeat_rate": "share of participants",
+    "returning_rate": "share of participants",
+    "revenue": "RUB",
+    "program_costs": "RUB",
     "cost_per_participant": "RUB",
 }
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def _label(metric: str) -> str:
@@ -39,18 +39,33 @@ def _label(metric: str) -> str:
     return _LABELS.get(base, metric)
 
 
-def lift_chart(outcomes: pd.DataFrame, metric: str = "spend_post", *, ax: Axes | None = None) -> Axes:
+def lift_chart(
+    outcomes: pd.DataFrame, metric: str = "spend_post", *, ax: Axes | None = None
+) -> Axes:
     """Treatment vs control mean of ``metric`` as bars with 95 % CI error bars."""
     table = group_means(outcomes, metric)
     ax = _axes(ax)
     err = [table["mean"] - table["ci_low"], table["ci_high"] - table["mean"]]
-    ax.bar(table["group"], table["mean"], yerr=err, capsize=6,
-           color=[_COLORS[g] for g in table["group"]])
+    ax.bar(
+        table["group"],
+        table["mean"],
+        yerr=err,
+        capsize=6,
+        color=[_COLORS[g] for g in table["group"]],
+    )
     # labels above the upper end of the error bar, so the cap does not cross the text
-    for x, (mean, high, n) in enumerate(zip(table["mean"], table["ci_high"], table["n"],
-                                            strict=True)):
-        ax.annotate(f"{mean:,.3g}\nn={n:,}", (x, max(mean, high)), xytext=(0, 4),
-                    textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    for x, (mean, high, n) in enumerate(
+        zip(table["mean"], table["ci_high"], table["n"], strict=True)
+    ):
+        ax.annotate(
+            f"{mean:,.3g}\nn={n:,}",
+            (x, max(mean, high)),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     ax.margins(y=0.15)  # headroom for the labels above the error bars
     ax.yaxis.grid(True, alpha=0.3)  # helps read off where the error bars end
     ax.set_axisbelow(True)
@@ -70,10 +85,13 @@ def did_plot(outcomes: pd.DataFrame, metric: str = "spend", *, ax: Axes | None =
         means = [pre.loc[g, "mean"], post.loc[g, "mean"]]
         lows = [pre.loc[g, "ci_low"], post.loc[g, "ci_low"]]
         highs = [pre.loc[g, "ci_high"], post.loc[g, "ci_high"]]
-        err = [[m - lo for m, lo in zip(means, lows, strict=True)],
-               [h - m for m, h in zip(means, highs, strict=True)]]
-        ax.errorbar([shift, 1 + shift], means, yerr=err, marker="o", capsize=4,
-                    color=_COLORS[g], label=g)
+        err = [
+            [m - lo for m, lo in zip(means, lows, strict=True)],
+            [h - m for m, h in zip(means, highs, strict=True)],
+        ]
+        ax.errorbar(
+            [shift, 1 + shift], means, yerr=err, marker="o", capsize=4, color=_COLORS[g], label=g
+        )
     ax.set_xticks([0, 1], ["pre period", "post period"])
     ax.set_ylabel(_label(metric))
     ax.set_title(f"Difference in differences: {metric} (mean, 95% CI)")
@@ -107,8 +125,9 @@ def kpi_trend(
     ax = _axes(ax)
     if "group" in kpis_df.columns:
         for g, part in kpis_df.groupby("group", sort=False):
-            ax.plot(part["period_start"], part[kpi], marker="o", label=str(g),
-                    color=_COLORS.get(str(g)))
+            ax.plot(
+                part["period_start"], part[kpi], marker="o", label=str(g), color=_COLORS.get(str(g))
+            )
     else:
         ax.plot(kpis_df["period_start"], kpis_df[kpi], marker="o")
     if start is not None:

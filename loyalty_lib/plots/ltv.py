@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from loyalty_lib.plots._style import axes as _axes
+
 __all__ = [
     "clv_distribution",
     "cohort_heatmap",
@@ -29,12 +31,6 @@ _METRIC_LABELS = {
     "revenue": "net revenue, RUB",
 }
 _FREQ_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def cohort_heatmap(

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
 from loyalty_lib import nps as _nps
+from loyalty_lib.plots._style import axes as _axes
+from loyalty_lib.plots._style import require_columns, sorted_hbars
 
 __all__ = ["GROUP_COLORS", "nps_distribution", "nps_trend", "theme_bars"]
 
 GROUP_COLORS = {"detractor": "#d62728", "passive": "#bdbdbd", "promoter": "#2ca02c"}
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def nps_distribution(
@@ -59,9 +54,7 @@ def nps_trend(
     ``benchmark``: a number of points or an industry key of ``INDUSTRY_BENCHMARKS``
     (e.g. "retail"), drawn as a dashed line.
     """
-    missing = {"wave", "score", "ci_low", "ci_high"} - set(trend.columns)
-    if missing:
-        raise ValueError(f"trend table is missing column(s) {sorted(missing)}")
+    require_columns(trend, {"wave", "score", "ci_low", "ci_high"}, "trend")
     if trend.empty:
         raise ValueError("trend table is empty: nothing to plot")
     ax = _axes(ax)
@@ -95,14 +88,11 @@ def nps_trend(
 
 def theme_bars(shares: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Horizontal bars: share of comments (%) per primary theme, from ``theme_shares``."""
-    missing = {"theme", "share_primary"} - set(shares.columns)
-    if missing:
-        raise ValueError(f"shares table is missing column(s) {sorted(missing)}")
-    ax = _axes(ax)
-    ordered = shares.sort_values("share_primary")
-    ax.barh(ordered["theme"].astype(str), 100 * ordered["share_primary"], color="#1f77b4")
-    ax.set_xlabel("Share of comments (%)")
-    ax.set_ylabel("Theme")
+    require_columns(shares, {"theme", "share_primary"}, "shares")
+    ax = sorted_hbars(
+        shares, "theme", "share_primary", scale=100, color="#1f77b4",
+        xlabel="Share of comments (%)", ylabel="Theme", ax=ax,
+    )  # fmt: skip
     n = shares.attrs.get("n_comments")
     groups = shares.attrs.get("groups")
     title = "Comment themes"

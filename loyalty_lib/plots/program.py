@@ -8,20 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from loyalty_lib.plots._style import axes as _axes
+from loyalty_lib.plots._style import require_columns, sorted_hbars
 from loyalty_lib.program import ProgramEconomics
 
 __all__ = ["break_even", "factor_bars", "program_cashflow", "roi_heatmap"]
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def program_cashflow(economics: ProgramEconomics, *, ax: Axes | None = None) -> Axes:
@@ -90,14 +85,11 @@ def break_even(
 
 def factor_bars(factors: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Horizontal bars of the reported influence (%) of each loyalty factor."""
-    missing = {"factor", "influence_pct"} - set(factors.columns)
-    if missing:
-        raise ValueError(f"factors table is missing column(s) {sorted(missing)}")
-    ordered = factors.sort_values("influence_pct")
-    ax = _axes(ax)
-    ax.barh(ordered["factor"].astype(str), ordered["influence_pct"], color="#9467bd")
-    ax.set_xlabel("Stated influence on loyalty (%)")
-    ax.set_ylabel("Factor")
+    require_columns(factors, {"factor", "influence_pct"}, "factors")
+    ax = sorted_hbars(
+        factors, "factor", "influence_pct", color="#9467bd",
+        xlabel="Stated influence on loyalty (%)", ylabel="Factor", ax=ax,
+    )  # fmt: skip
     ax.set_title("Factors of loyalty (reported figures, not measured)")
     return ax
 
@@ -114,9 +106,7 @@ def roi_heatmap(
     ``rows`` and ``columns`` name two share-valued inputs of the grid; red cells lose money, green
     ones earn it, and each cell is labelled with its ROI in %.
     """
-    missing = {rows, columns, "roi"} - set(scenarios.columns)
-    if missing:
-        raise ValueError(f"scenarios table is missing column(s) {sorted(missing)}")
+    require_columns(scenarios, {rows, columns, "roi"}, "scenarios")
     table = scenarios.pivot_table(index=rows, columns=columns, values="roi", aggfunc="first")
     values = 100 * table.to_numpy(dtype=float)
     # Symmetric colour scale around 0 so the sign of ROI reads off the colour.
