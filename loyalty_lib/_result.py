@@ -62,8 +62,10 @@ class Result:
     def to_frame(self) -> pd.DataFrame:
         """One row per field: ``field``, ``value`` (for display and export)."""
         return pd.DataFrame(
-            {"field": [f.name for f in dataclasses.fields(self)],
-             "value": [getattr(self, f.name) for f in dataclasses.fields(self)]}
+            {
+                "field": [f.name for f in dataclasses.fields(self)],
+                "value": [getattr(self, f.name) for f in dataclasses.fields(self)],
+            }
         )
 
     def _repr_html_(self) -> str:

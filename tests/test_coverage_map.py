@@ -73,7 +73,9 @@ def test_every_seed_id_is_taught_in_an_existing_cell():
             if notebook not in cell_ids:
                 path = NOTEBOOKS / notebook
                 cell_ids[notebook] = (
-                    {c.get("id") for c in nbformat.read(path, as_version=4).cells} if path.exists() else set()
+                    {c.get("id") for c in nbformat.read(path, as_version=4).cells}
+                    if path.exists()
+                    else set()
                 )
             if cell_id not in cell_ids[notebook]:
                 broken.append(f"{seed_id}: {ref}")
@@ -98,4 +100,3 @@ def test_functions_and_tests_in_the_map_exist():
         if entry["functions"] and not entry["tests"]:
             problems.append(f"{seed_id}: computed by {entry['functions']} but no test is cited")
     assert not problems, "\n".join(problems)
-

@@ -14,5 +14,9 @@ from loyalty_lib.plots.program import *  # noqa: F403
 from loyalty_lib.plots.segments import *  # noqa: F403
 
 __all__ = sorted(
-    {name for module in (evaluation, ltv, nps, overview, program, segments) for name in module.__all__}
+    {
+        name
+        for module in (evaluation, ltv, nps, overview, program, segments)
+        for name in module.__all__
+    }
 )
