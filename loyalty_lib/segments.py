@@ -51,6 +51,7 @@ _SUMMARY_DTYPES: dict[str, str] = {
     "orders": "int64", "total_spend": "float64", "refunds": "int64",
 }
 _DUCKDB_VIEW = "loyalty_transactions"
+_ROWS_PER_PASS = 2_500_000  # DuckDB summarises larger inputs in passes over customer-id ranges
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,12 +198,50 @@ def _summary_duckdb(transactions: Any, obs_end: pd.Timestamp | None, freq: str) 
             con.register(_DUCKDB_VIEW, df)
             names = list(df.columns)
         columns, has_orders = _columns_for(names)
-        sql = summary_sql("duckdb", table=_DUCKDB_VIEW, columns=columns,
-                          observation_end=obs_end, freq=freq, order_id=has_orders, pretty=False)
-        out = con.execute(sql).df()
+        n_rows = len(transactions) if isinstance(transactions, pd.DataFrame) else \
+            con.execute(f"SELECT COUNT(*) FROM {_DUCKDB_VIEW}").fetchone()[0]
+        passes = _customer_ranges(con, n_rows)
+        if len(passes) > 1 and obs_end is None:
+            # every pass must use the same end: the table's last date, as the SQL would compute it
+            obs_end = pd.Timestamp(con.execute(
+                f'SELECT MAX(CAST("date" AS DATE)) FROM {_DUCKDB_VIEW}').fetchone()[0])
+        parts = []
+        for condition in passes:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW loyalty_pass AS SELECT * FROM {_DUCKDB_VIEW} "
+                        f"WHERE {condition}")
+            sql = summary_sql("duckdb", table="loyalty_pass", columns=columns,
+                              observation_end=obs_end, freq=freq, order_id=has_orders, pretty=False)
+            parts.append(con.execute(sql).df())
+        # passes cover ascending customer-id ranges, each sorted: concatenation stays sorted
+        out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     finally:
         con.close()
     return _finish(out)
+
+
+def _customer_ranges(con: Any, n_rows: int) -> list[str]:
+    """WHERE conditions splitting the input into ascending customer-id ranges of ~_ROWS_PER_PASS rows.
+
+    DuckDB keeps one hash-table entry per (customer, period), ~70 bytes each: 10M rows would need
+    well over 1 GB at once. Customers are independent, so summarising disjoint id ranges one after
+    another gives the same table with a fraction of the memory (and, being cache-friendlier, no
+    loss of speed). Cut points are quantiles of a seeded sample of ids.
+    """
+    n_passes = -(-n_rows // _ROWS_PER_PASS)
+    if n_passes <= 1:
+        return ["TRUE"]
+    sample = sorted(row[0] for row in con.execute(
+        f'SELECT CAST("customer_id" AS VARCHAR) FROM {_DUCKDB_VIEW} WHERE "customer_id" IS NOT NULL '
+        "USING SAMPLE reservoir(20000 ROWS) REPEATABLE (42)").fetchall())
+    if not sample:
+        return ["TRUE"]
+    cuts = sorted({sample[len(sample) * i // n_passes] for i in range(1, n_passes)})
+    ident = 'CAST("customer_id" AS VARCHAR)'
+    quoted = ["'" + c.replace("'", "''") + "'" for c in cuts]
+    conditions = [f"{ident} < {quoted[0]}"]
+    conditions += [f"{ident} >= {lo} AND {ident} < {hi}" for lo, hi in zip(quoted[:-1], quoted[1:], strict=True)]
+    conditions.append(f"{ident} >= {quoted[-1]}")
+    return conditions
 
 
 def _summary_spark(transactions: Any, obs_end: pd.Timestamp | None, freq: str, to_pandas: bool) -> Any:

@@ -31,6 +31,7 @@ Why it is written this way:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import sqlglot
@@ -67,7 +68,7 @@ WITH src AS (
 kept AS (
     SELECT customer_id, d, amount, is_refund{order_id_ref}, {period_d} AS p
     FROM src
-    WHERE d <= {obs_end}
+    WHERE d <= {obs_end} AND customer_id IS NOT NULL
 ),
 by_period AS (
     SELECT customer_id, p, SUM(amount) AS spend, COUNT(*) AS n_rows, MIN(d) AS first_d, MAX(d) AS last_d
@@ -199,15 +200,22 @@ def summary_sql(
     if order_id is None:
         order_id = "order_id" in mapping
 
+    end = None if observation_end is None else _date_literal(observation_end)
+    return _render(dialect, _table(table), tuple(sorted(names.items())), columns is not None and
+                   "is_refund" not in mapping, end, freq, bool(order_id), pretty)
+
+
+@functools.lru_cache(maxsize=256)
+def _render(dialect: str, table: str, names_items: tuple[tuple[str, str], ...], refund_from_amount: bool,
+            end: str | None, freq: str, order_id: bool, pretty: bool) -> str:
+    """Fill the template and transpile (cached: parsing and generating take ~20 ms)."""
+    names = dict(names_items)
     cols = {c: _ident(n) for c, n in names.items()}
-    if columns is not None and "is_refund" not in mapping:
+    if refund_from_amount:
         is_refund = f"({cols['amount']} < 0)"
     else:
         is_refund = f"CAST({cols['is_refund']} AS BOOLEAN)"
-    if observation_end is None:
-        obs_end = f"(SELECT MAX(CAST({cols['date']} AS DATE)) FROM {_table(table)})"
-    else:
-        obs_end = _date_literal(observation_end)
+    obs_end = f"(SELECT MAX(CAST({cols['date']} AS DATE)) FROM {table})" if end is None else end
 
     text = _TEMPLATE.format(
         customer_id=cols["customer_id"],
@@ -219,7 +227,7 @@ def summary_sql(
         orders_cte=_ORDERS_CTE if order_id else "",
         orders_join="\nJOIN orders AS o ON o.customer_id = pu.customer_id" if order_id else "",
         orders="o.orders" if order_id else "pu.purchase_rows",
-        table=_table(table),
+        table=table,
         period_d=_PERIOD[freq].format(d="d"),
         obs_end=obs_end,
         period_end=_PERIOD[freq].format(d=obs_end),

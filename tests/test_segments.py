@@ -143,7 +143,7 @@ _tx_rows = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=_tx_rows, end_offset=st.integers(0, 130), freq=st.sampled_from(["D", "W", "M"]))
 def test_summary_invariants(rows, end_offset: int, freq: str) -> None:
     df = pd.DataFrame(rows, columns=["customer_id", "day", "amount", "is_refund"])
