@@ -233,6 +233,10 @@ def execute_notebook(
                 log_output=False,
                 execution_timeout=timeout,
                 request_save_on_cell_execute=True,
+                # The kernel's own log lines (a TCP warning at start, "KeyboardInterrupt caught"
+                # at shutdown) would reach the consultant's terminal and look like failures; cell
+                # errors still arrive through papermill.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
     except PapermillExecutionError as exc:
         raise NotebookExecutionError(
