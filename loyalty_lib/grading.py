@@ -62,6 +62,15 @@ _TRAINEE = "trainee"  # student id inside each scratch course (the real name may
 # --------------------------------------------------------------------------------------------
 
 
+class CheckFailed(AssertionError):
+    """A visible self-check that failed: shown to the trainee as its message and hint only."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of printing a traceback: the trainee needs what was expected
+        # and where to look, not the lines of this module.
+        return ["\x1b[31mCheck failed\x1b[0m", *str(self).splitlines()]
+
+
 def check(condition: object, message: str, hint: str | None = None) -> None:
     """Print ``✓ message`` when ``condition`` is true, else raise ``AssertionError("✗ message\\nHint: ...")``.
 
@@ -76,7 +85,7 @@ def check(condition: object, message: str, hint: str | None = None) -> None:
             "check() needs one True/False, got an array or table; reduce it with .all() or .any()"
         )
     if not bool(condition):
-        raise AssertionError(f"✗ {message}" + (f"\nHint: {hint}" if hint else ""))
+        raise CheckFailed(f"✗ {message}" + (f"\nHint: {hint}" if hint else ""))
     print(f"✓ {message}")
 
 

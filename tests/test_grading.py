@@ -74,6 +74,20 @@ def test_check_raises_with_message_and_hint():
     assert str(err.value) == "✗ no hint here"
 
 
+def test_failed_check_shows_message_and_hint_without_a_traceback_in_ipython():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    result = shell.run_cell(
+        "from loyalty_lib.grading import check\n"
+        "check(False, 'nps should be 20 points', hint='multiply by 100')"
+    )
+    assert isinstance(result.error_in_exec, grading.CheckFailed)
+    lines = result.error_in_exec._render_traceback_()
+    assert lines[1:] == ["✗ nps should be 20 points", "Hint: multiply by 100"]
+    assert not any("grading.py" in line for line in lines)
+
+
 def test_check_refuses_arrays_and_empty_messages():
     with pytest.raises(TypeError, match=r"\.all\(\)"):
         grading.check(np.array([True, False]), "an array is ambiguous")
