@@ -561,7 +561,9 @@ def _frame_to_text(df: pd.DataFrame) -> pd.DataFrame:
             # slower: 20 s of a 10M-row Parquet load). Numbers may print differently ("2337"
             # vs "2337.0", "false" vs "False") but parse back to the same values.
             try:
-                text = pd.Series(pa.Array.from_pandas(s).cast(pa.string()), dtype="str", index=s.index)
+                text = pd.Series(
+                    pa.Array.from_pandas(s).cast(pa.string()), dtype="str", index=s.index
+                )
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 text = s.astype(str)  # mixed objects, lists, ...: Python's str() per value
         text = text.astype("str").mask(missing, "")

@@ -46,9 +46,15 @@ __all__ = [
 
 ENGINES = ("duckdb", "spark", "pandas")
 _SUMMARY_DTYPES: dict[str, str] = {
-    "frequency": "int64", "recency": "float64", "T": "float64", "monetary": "float64",
-    "first_purchase": "datetime64[ns]", "last_purchase": "datetime64[ns]",
-    "orders": "int64", "total_spend": "float64", "refunds": "int64",
+    "frequency": "int64",
+    "recency": "float64",
+    "T": "float64",
+    "monetary": "float64",
+    "first_purchase": "datetime64[ns]",
+    "last_purchase": "datetime64[ns]",
+    "orders": "int64",
+    "total_spend": "float64",
+    "refunds": "int64",
 }
 _DUCKDB_VIEW = "loyalty_transactions"
 _ROWS_PER_PASS = 2_500_000  # DuckDB summarises larger inputs in passes over customer-id ranges
@@ -57,6 +63,7 @@ _ROWS_PER_PASS = 2_500_000  # DuckDB summarises larger inputs in passes over cus
 # --------------------------------------------------------------------------------------------
 # The per-customer summary
 # --------------------------------------------------------------------------------------------
+
 
 def customer_summary(
     transactions: Any,
@@ -127,16 +134,26 @@ def _check_transactions(df: Any) -> pd.DataFrame:
         raise TypeError(f"transactions must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in ("customer_id", "date", "amount") if c not in df.columns]
     if missing:
-        raise ValueError(f"transactions lacks column(s) {missing}; expected the canonical "
-                         "customer_id, date, amount, is_refund (see loyalty_lib/README.md)")
+        raise ValueError(
+            f"transactions lacks column(s) {missing}; expected the canonical "
+            "customer_id, date, amount, is_refund (see loyalty_lib/README.md)"
+        )
     if not pd.api.types.is_datetime64_any_dtype(df["date"]):
-        raise TypeError(f"transactions['date'] must be datetime64 (parse the dates first), got {df['date'].dtype}")
+        raise TypeError(
+            f"transactions['date'] must be datetime64 (parse the dates first), got {df['date'].dtype}"
+        )
     if isinstance(df["date"].dtype, pd.DatetimeTZDtype):
-        raise TypeError("transactions['date'] must be timezone-naive local dates, got a tz-aware column")
+        raise TypeError(
+            "transactions['date'] must be timezone-naive local dates, got a tz-aware column"
+        )
     if not pd.api.types.is_numeric_dtype(df["amount"]) or pd.api.types.is_bool_dtype(df["amount"]):
-        raise TypeError(f"transactions['amount'] must be numeric (currency units), got {df['amount'].dtype}")
+        raise TypeError(
+            f"transactions['amount'] must be numeric (currency units), got {df['amount'].dtype}"
+        )
     if df["amount"].isna().any():
-        raise ValueError(f"transactions['amount'] has {int(df['amount'].isna().sum())} missing value(s)")
+        raise ValueError(
+            f"transactions['amount'] has {int(df['amount'].isna().sum())} missing value(s)"
+        )
     if "is_refund" in df.columns and not pd.api.types.is_bool_dtype(df["is_refund"]):
         raise TypeError(f"transactions['is_refund'] must be bool, got {df['is_refund'].dtype}")
     if "is_refund" in df.columns and df["is_refund"].isna().any():
@@ -171,8 +188,10 @@ def _summary_duckdb(transactions: Any, obs_end: pd.Timestamp | None, freq: str) 
 
     # A fresh in-memory connection per call: no state shared between threads or notebooks.
     # The SQL ends with ORDER BY, so insertion order need not be kept (saves memory).
-    con = duckdb.connect(":memory:", config={"threads": max(1, os.cpu_count() or 1),
-                                             "preserve_insertion_order": False})
+    con = duckdb.connect(
+        ":memory:",
+        config={"threads": max(1, os.cpu_count() or 1), "preserve_insertion_order": False},
+    )
     try:
         if isinstance(transactions, str | os.PathLike):
             path = Path(transactions)
@@ -198,19 +217,32 @@ def _summary_duckdb(transactions: Any, obs_end: pd.Timestamp | None, freq: str) 
             con.register(_DUCKDB_VIEW, df)
             names = list(df.columns)
         columns, has_orders = _columns_for(names)
-        n_rows = len(transactions) if isinstance(transactions, pd.DataFrame) else \
-            con.execute(f"SELECT COUNT(*) FROM {_DUCKDB_VIEW}").fetchone()[0]
+        n_rows = (
+            len(transactions)
+            if isinstance(transactions, pd.DataFrame)
+            else con.execute(f"SELECT COUNT(*) FROM {_DUCKDB_VIEW}").fetchone()[0]
+        )
         passes = _customer_ranges(con, n_rows)
         if len(passes) > 1 and obs_end is None:
             # every pass must use the same end: the table's last date, as the SQL would compute it
-            obs_end = pd.Timestamp(con.execute(
-                f'SELECT MAX(CAST("date" AS DATE)) FROM {_DUCKDB_VIEW}').fetchone()[0])
+            obs_end = pd.Timestamp(
+                con.execute(f'SELECT MAX(CAST("date" AS DATE)) FROM {_DUCKDB_VIEW}').fetchone()[0]
+            )
         parts = []
         for condition in passes:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW loyalty_pass AS SELECT * FROM {_DUCKDB_VIEW} "
-                        f"WHERE {condition}")
-            sql = summary_sql("duckdb", table="loyalty_pass", columns=columns,
-                              observation_end=obs_end, freq=freq, order_id=has_orders, pretty=False)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW loyalty_pass AS SELECT * FROM {_DUCKDB_VIEW} "
+                f"WHERE {condition}"
+            )
+            sql = summary_sql(
+                "duckdb",
+                table="loyalty_pass",
+                columns=columns,
+                observation_end=obs_end,
+                freq=freq,
+                order_id=has_orders,
+                pretty=False,
+            )
             parts.append(con.execute(sql).df())
         # passes cover ascending customer-id ranges, each sorted: concatenation stays sorted
         out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
@@ -230,21 +262,30 @@ def _customer_ranges(con: Any, n_rows: int) -> list[str]:
     n_passes = -(-n_rows // _ROWS_PER_PASS)
     if n_passes <= 1:
         return ["TRUE"]
-    sample = sorted(row[0] for row in con.execute(
-        f'SELECT CAST("customer_id" AS VARCHAR) FROM {_DUCKDB_VIEW} WHERE "customer_id" IS NOT NULL '
-        "USING SAMPLE reservoir(20000 ROWS) REPEATABLE (42)").fetchall())
+    sample = sorted(
+        row[0]
+        for row in con.execute(
+            f'SELECT CAST("customer_id" AS VARCHAR) FROM {_DUCKDB_VIEW} WHERE "customer_id" IS NOT NULL '
+            "USING SAMPLE reservoir(20000 ROWS) REPEATABLE (42)"
+        ).fetchall()
+    )
     if not sample:
         return ["TRUE"]
     cuts = sorted({sample[len(sample) * i // n_passes] for i in range(1, n_passes)})
     ident = 'CAST("customer_id" AS VARCHAR)'
     quoted = ["'" + c.replace("'", "''") + "'" for c in cuts]
     conditions = [f"{ident} < {quoted[0]}"]
-    conditions += [f"{ident} >= {lo} AND {ident} < {hi}" for lo, hi in zip(quoted[:-1], quoted[1:], strict=True)]
+    conditions += [
+        f"{ident} >= {lo} AND {ident} < {hi}"
+        for lo, hi in zip(quoted[:-1], quoted[1:], strict=True)
+    ]
     conditions.append(f"{ident} >= {quoted[-1]}")
     return conditions
 
 
-def _summary_spark(transactions: Any, obs_end: pd.Timestamp | None, freq: str, to_pandas: bool) -> Any:
+def _summary_spark(
+    transactions: Any, obs_end: pd.Timestamp | None, freq: str, to_pandas: bool
+) -> Any:
     try:
         from pyspark.sql import DataFrame as SparkDataFrame
         from pyspark.sql import SparkSession
@@ -262,16 +303,25 @@ def _summary_spark(transactions: Any, obs_end: pd.Timestamp | None, freq: str, t
             import pyarrow as pa
 
             with _quiet_pyspark():
-                sdf = spark.createDataFrame(pa.Table.from_pandas(_check_transactions(transactions),
-                                                                 preserve_index=False))
+                sdf = spark.createDataFrame(
+                    pa.Table.from_pandas(_check_transactions(transactions), preserve_index=False)
+                )
         else:
-            raise TypeError("engine='spark' takes a Spark DataFrame, a pandas DataFrame or a "
-                            f"Parquet path, got {type(transactions).__name__}")
+            raise TypeError(
+                "engine='spark' takes a Spark DataFrame, a pandas DataFrame or a "
+                f"Parquet path, got {type(transactions).__name__}"
+            )
     view = f"loyalty_transactions_{uuid.uuid4().hex}"
     sdf.createOrReplaceTempView(view)
     columns, has_orders = _columns_for(sdf.columns)
-    sql = summary_sql("spark", table=view, columns=columns, observation_end=obs_end, freq=freq,
-                      order_id=has_orders)
+    sql = summary_sql(
+        "spark",
+        table=view,
+        columns=columns,
+        observation_end=obs_end,
+        freq=freq,
+        order_id=has_orders,
+    )
     result = spark.sql(sql)
     if not to_pandas:
         return result
@@ -310,29 +360,45 @@ def _summary_pandas(tx: pd.DataFrame, obs_end: pd.Timestamp | None, freq: str) -
         obs_end = pd.Timestamp(tx["date"].max()).normalize() if len(tx) else pd.Timestamp(0)
     end_day = np.datetime64(obs_end.date(), "D")
     keep = (day <= end_day) & tx["customer_id"].notna().to_numpy() & tx["date"].notna().to_numpy()
-    refund = (tx["is_refund"].to_numpy(dtype=bool) if "is_refund" in tx.columns
-              else tx["amount"].to_numpy() < 0)
-    frame = pd.DataFrame({
-        "customer_id": tx["customer_id"].astype("str").to_numpy(),
-        "p": _periods(day, freq),
-        "day": day.astype("datetime64[ns]"),
-        "amount": tx["amount"].to_numpy(dtype="float64"),
-        "refund": refund,
-    })
+    refund = (
+        tx["is_refund"].to_numpy(dtype=bool)
+        if "is_refund" in tx.columns
+        else tx["amount"].to_numpy() < 0
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": tx["customer_id"].astype("str").to_numpy(),
+            "p": _periods(day, freq),
+            "day": day.astype("datetime64[ns]"),
+            "amount": tx["amount"].to_numpy(dtype="float64"),
+            "refund": refund,
+        }
+    )
     if "order_id" in tx.columns:
         frame["order_id"] = tx["order_id"].to_numpy()
     frame = frame[keep]
     purchases = frame[~frame["refund"]]
 
-    by_period = (purchases.groupby(["customer_id", "p"], sort=True)
-                 .agg(spend=("amount", "sum"), n_rows=("amount", "size"),
-                      first_d=("day", "min"), last_d=("day", "max"))
-                 .reset_index())
+    by_period = (
+        purchases.groupby(["customer_id", "p"], sort=True)
+        .agg(
+            spend=("amount", "sum"),
+            n_rows=("amount", "size"),
+            first_d=("day", "min"),
+            last_d=("day", "max"),
+        )
+        .reset_index()
+    )
     # sorted by (customer, period), so "first" is the first purchase period's spend
     cust = by_period.groupby("customer_id", sort=True).agg(
-        n_periods=("p", "size"), first_p=("p", "min"), last_p=("p", "max"),
-        first_purchase=("first_d", "min"), last_purchase=("last_d", "max"),
-        purchase_rows=("n_rows", "sum"), gross=("spend", "sum"), first_spend=("spend", "first"),
+        n_periods=("p", "size"),
+        first_p=("p", "min"),
+        last_p=("p", "max"),
+        first_purchase=("first_d", "min"),
+        last_purchase=("last_d", "max"),
+        purchase_rows=("n_rows", "sum"),
+        gross=("spend", "sum"),
+        first_spend=("spend", "first"),
     )
     refunds = frame[frame["refund"]].groupby("customer_id")["amount"].agg(["sum", "size"])
     refunds = refunds.reindex(cust.index, fill_value=0)
@@ -342,19 +408,22 @@ def _summary_pandas(tx: pd.DataFrame, obs_end: pd.Timestamp | None, freq: str) -
         orders = cust["purchase_rows"]
     frequency = cust["n_periods"] - 1
     end_p = _periods(np.array([end_day]), freq)[0]
-    out = pd.DataFrame({
-        "customer_id": cust.index.to_numpy(),
-        "frequency": frequency.to_numpy(),
-        "recency": (cust["last_p"] - cust["first_p"]).to_numpy(),
-        "T": (end_p - cust["first_p"]).to_numpy(),
-        "monetary": np.where(frequency > 0,
-                             (cust["gross"] - cust["first_spend"]) / frequency.clip(lower=1), 0.0),
-        "first_purchase": cust["first_purchase"].to_numpy(),
-        "last_purchase": cust["last_purchase"].to_numpy(),
-        "orders": orders.to_numpy(),
-        "total_spend": (cust["gross"] + refunds["sum"]).to_numpy(),
-        "refunds": refunds["size"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "customer_id": cust.index.to_numpy(),
+            "frequency": frequency.to_numpy(),
+            "recency": (cust["last_p"] - cust["first_p"]).to_numpy(),
+            "T": (end_p - cust["first_p"]).to_numpy(),
+            "monetary": np.where(
+                frequency > 0, (cust["gross"] - cust["first_spend"]) / frequency.clip(lower=1), 0.0
+            ),
+            "first_purchase": cust["first_purchase"].to_numpy(),
+            "last_purchase": cust["last_purchase"].to_numpy(),
+            "orders": orders.to_numpy(),
+            "total_spend": (cust["gross"] + refunds["sum"]).to_numpy(),
+            "refunds": refunds["size"].to_numpy(),
+        }
+    )
     return _finish(out)
 
 
@@ -384,7 +453,10 @@ def _require(df: Any, cols: Sequence[str], what: str) -> None:
 # RFM
 # --------------------------------------------------------------------------------------------
 
-def _balanced_scores(values: pd.Series, ids: pd.Series, bins: int, higher_is_better: bool) -> np.ndarray:
+
+def _balanced_scores(
+    values: pd.Series, ids: pd.Series, bins: int, higher_is_better: bool
+) -> np.ndarray:
     key = values.to_numpy(dtype="float64")
     if not higher_is_better:
         key = -key
@@ -396,7 +468,9 @@ def _balanced_scores(values: pd.Series, ids: pd.Series, bins: int, higher_is_bet
     return rank * bins // len(key) + 1
 
 
-def rfm_scores(summary: pd.DataFrame, *, bins: int = 5, monetary: str | None = None) -> pd.DataFrame:
+def rfm_scores(
+    summary: pd.DataFrame, *, bins: int = 5, monetary: str | None = None
+) -> pd.DataFrame:
     """R, F, M scores 1..``bins`` (``bins`` = 5: quintiles), higher = better.
 
     R ranks the periods since the last purchase (``T − recency``; fewer is better), F ranks
@@ -416,15 +490,18 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5, monetary: str | None = N
             raise ValueError(f"summary[{col!r}] has missing values")
     ids = summary["customer_id"]
     since = summary["T"] - summary["recency"]
-    out = pd.DataFrame({
-        "customer_id": ids,
-        "inactive": since,
-        "frequency": summary["frequency"],
-        "monetary": summary[m_col],
-        "R": _balanced_scores(since, ids, bins, higher_is_better=False),
-        "F": _balanced_scores(summary["frequency"], ids, bins, higher_is_better=True),
-        "M": _balanced_scores(summary[m_col], ids, bins, higher_is_better=True),
-    }, index=summary.index)
+    out = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "inactive": since,
+            "frequency": summary["frequency"],
+            "monetary": summary[m_col],
+            "R": _balanced_scores(since, ids, bins, higher_is_better=False),
+            "F": _balanced_scores(summary["frequency"], ids, bins, higher_is_better=True),
+            "M": _balanced_scores(summary[m_col], ids, bins, higher_is_better=True),
+        },
+        index=summary.index,
+    )
     out["FM"] = (out["F"] + out["M"] + 1) // 2
     out["RFM"] = out["R"].astype(str) + out["F"].astype(str) + out["M"].astype(str)
     return out
@@ -458,28 +535,36 @@ RFM_SEGMENTS = pd.DataFrame(
 
 def _rules_frame(rules: pd.DataFrame | Sequence[Sequence[Any]]) -> pd.DataFrame:
     cols = ["segment", "r_min", "r_max", "fm_min", "fm_max"]
-    frame = rules if isinstance(rules, pd.DataFrame) else pd.DataFrame(
-        [tuple(r)[:5] for r in rules], columns=cols)
+    frame = (
+        rules
+        if isinstance(rules, pd.DataFrame)
+        else pd.DataFrame([tuple(r)[:5] for r in rules], columns=cols)
+    )
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise ValueError(f"rules lack column(s) {missing}; expected {cols}")
     return frame
 
 
-def rule_coverage(rules: pd.DataFrame | Sequence[Sequence[Any]] = RFM_SEGMENTS, *, bins: int = 5) -> pd.DataFrame:
+def rule_coverage(
+    rules: pd.DataFrame | Sequence[Sequence[Any]] = RFM_SEGMENTS, *, bins: int = 5
+) -> pd.DataFrame:
     """How many rules cover each (R, FM) cell: a bins × bins table (rows R, columns FM).
 
     A valid segment map has 1 everywhere: no customer unassigned, none matched twice.
     """
     frame = _rules_frame(rules)
-    grid = pd.DataFrame(0, index=pd.RangeIndex(1, bins + 1, name="R"),
-                        columns=pd.RangeIndex(1, bins + 1, name="FM"))
+    grid = pd.DataFrame(
+        0, index=pd.RangeIndex(1, bins + 1, name="R"), columns=pd.RangeIndex(1, bins + 1, name="FM")
+    )
     for rule in frame.itertuples(index=False):
-        grid.loc[rule.r_min:rule.r_max, rule.fm_min:rule.fm_max] += 1
+        grid.loc[rule.r_min : rule.r_max, rule.fm_min : rule.fm_max] += 1
     return grid
 
 
-def rfm_segment(rfm_df: pd.DataFrame, rules: pd.DataFrame | Sequence[Sequence[Any]] = RFM_SEGMENTS) -> pd.Series:
+def rfm_segment(
+    rfm_df: pd.DataFrame, rules: pd.DataFrame | Sequence[Sequence[Any]] = RFM_SEGMENTS
+) -> pd.Series:
     """Named segment per customer from the R and FM scores; the first matching rule wins.
 
     ``rules``: rows (segment, r_min, r_max, fm_min, fm_max), bounds inclusive. Customers matched
@@ -494,8 +579,10 @@ def rfm_segment(rfm_df: pd.DataFrame, rules: pd.DataFrame | Sequence[Sequence[An
     frame = _rules_frame(rules)
     r = rfm_df["R"].to_numpy()
     fm = fm.to_numpy()
-    conditions = [(r >= x.r_min) & (r <= x.r_max) & (fm >= x.fm_min) & (fm <= x.fm_max)
-                  for x in frame.itertuples(index=False)]
+    conditions = [
+        (r >= x.r_min) & (r <= x.r_max) & (fm >= x.fm_min) & (fm <= x.fm_max)
+        for x in frame.itertuples(index=False)
+    ]
     labels = np.select(conditions, frame["segment"].astype(object).to_numpy(), default=None)
     return pd.Series(labels, index=rfm_df.index, name="segment", dtype="str")
 
@@ -503,6 +590,7 @@ def rfm_segment(rfm_df: pd.DataFrame, rules: pd.DataFrame | Sequence[Sequence[An
 # --------------------------------------------------------------------------------------------
 # The seeds' segments
 # --------------------------------------------------------------------------------------------
+
 
 def _per_customer(values: pd.Series | None, summary: pd.DataFrame, name: str) -> np.ndarray:
     """Align a per-customer Series (indexed by customer_id) with the summary; missing → 0."""
@@ -556,8 +644,9 @@ def vip_regular_difficult(
     vip = (orders >= vip_orders) & (spend >= vip_spend)
     regular = summary["frequency"].to_numpy() >= 1
     new = summary["T"].to_numpy() < new_within
-    labels = np.select([difficult, vip, regular, new], ["difficult", "VIP", "regular", "new"],
-                       default="one-off")
+    labels = np.select(
+        [difficult, vip, regular, new], ["difficult", "VIP", "regular", "new"], default="one-off"
+    )
     return pd.Series(labels, index=summary.index, name="segment", dtype="str")
 
 
@@ -576,7 +665,9 @@ def churn_risk(
     if negative_reviews_gt is not None:
         if reviews is None or "negative" not in reviews.columns:
             raise ValueError("negative_reviews_gt needs reviews= with a 'negative' column")
-        flag |= _per_customer(reviews["negative"], summary, "reviews['negative']") > negative_reviews_gt
+        flag |= (
+            _per_customer(reviews["negative"], summary, "reviews['negative']") > negative_reviews_gt
+        )
     return pd.Series(flag, index=summary.index, name="churn_risk")
 
 
@@ -584,12 +675,12 @@ def churn_risk(
 class RuleSegments(Result):
     """Rule-based CRM segments of [S4] and the share of customers they categorise."""
 
-    labels: pd.Series          # "VIP", "potentially churning" or "uncategorised" per customer
+    labels: pd.Series  # "VIP", "potentially churning" or "uncategorised" per customer
     n: int
     vip: int
     churning: int
-    share_categorised: float   # 0..1
-    target: float              # 0..1, the seed's 80 %
+    share_categorised: float  # 0..1
+    target: float  # 0..1, the seed's 80 %
 
     @property
     def meets_target(self) -> bool:
@@ -597,9 +688,11 @@ class RuleSegments(Result):
 
     def __str__(self) -> str:
         verdict = "meets" if self.meets_target else "misses"
-        return (f"{self.share_categorised:.1%} of {self.n:,} customers categorised "
-                f"(VIP {self.vip:,}, potentially churning {self.churning:,}); "
-                f"{verdict} the {self.target:.0%} target")
+        return (
+            f"{self.share_categorised:.1%} of {self.n:,} customers categorised "
+            f"(VIP {self.vip:,}, potentially churning {self.churning:,}); "
+            f"{verdict} the {self.target:.0%} target"
+        )
 
 
 def rule_segments(
@@ -626,21 +719,36 @@ def rule_segments(
     if not 0 < target <= 1:
         raise ValueError(f"target must be a share in (0, 1], got {target}")
     orders = summary["orders"].to_numpy(dtype="float64")
-    avg_check = np.divide(summary["total_spend"].to_numpy(dtype="float64"), orders,
-                          out=np.zeros_like(orders), where=orders > 0)
+    avg_check = np.divide(
+        summary["total_spend"].to_numpy(dtype="float64"),
+        orders,
+        out=np.zeros_like(orders),
+        where=orders > 0,
+    )
     vip = (avg_check > avg_check_gt) & (orders > purchases_gt)
     if positive_reviews_gt is not None:
         if reviews is None or "positive" not in reviews.columns:
             raise ValueError("positive_reviews_gt needs reviews= with a 'positive' column")
-        vip &= _per_customer(reviews["positive"], summary, "reviews['positive']") > positive_reviews_gt
-    churning = churn_risk(summary, inactive_days=inactive_days_gt, reviews=reviews,
-                          negative_reviews_gt=negative_reviews_gt).to_numpy()
+        vip &= (
+            _per_customer(reviews["positive"], summary, "reviews['positive']") > positive_reviews_gt
+        )
+    churning = churn_risk(
+        summary,
+        inactive_days=inactive_days_gt,
+        reviews=reviews,
+        negative_reviews_gt=negative_reviews_gt,
+    ).to_numpy()
     labels = np.select([churning, vip], ["potentially churning", "VIP"], default="uncategorised")
     n = len(summary)
     n_churn, n_vip = int(churning.sum()), int((vip & ~churning).sum())
-    return RuleSegments(labels=pd.Series(labels, index=summary.index, name="segment", dtype="str"),
-                        n=n, vip=n_vip, churning=n_churn,
-                        share_categorised=(n_churn + n_vip) / n, target=target)
+    return RuleSegments(
+        labels=pd.Series(labels, index=summary.index, name="segment", dtype="str"),
+        n=n,
+        vip=n_vip,
+        churning=n_churn,
+        share_categorised=(n_churn + n_vip) / n,
+        target=target,
+    )
 
 
 def share_of_wallet_band(share: float | Iterable[float]) -> str | pd.Series:
@@ -655,8 +763,11 @@ def share_of_wallet_band(share: float | Iterable[float]) -> str | pd.Series:
     finite = values[~np.isnan(values)]
     if ((finite < 0) | (finite > 1)).any():
         raise ValueError("share of wallet must be in 0..1 (a share, not a percentage)")
-    labels = np.select([values >= 0.7, values >= 0.5, values < 0.5],
-                       ["loyal", "at risk", "easily switches"], default=None)
+    labels = np.select(
+        [values >= 0.7, values >= 0.5, values < 0.5],
+        ["loyal", "at risk", "easily switches"],
+        default=None,
+    )
     if scalar:
         return labels[0]
     index = share.index if isinstance(share, pd.Series) else None
@@ -673,8 +784,12 @@ SEGMENT_ACTIONS: dict[str, str] = {
 }
 
 
-def actions_for(segments: pd.Series | Iterable[str], actions: Mapping[str, str] = SEGMENT_ACTIONS,
-                *, default: str | None = None) -> pd.Series:
+def actions_for(
+    segments: pd.Series | Iterable[str],
+    actions: Mapping[str, str] = SEGMENT_ACTIONS,
+    *,
+    default: str | None = None,
+) -> pd.Series:
     """The recommended action for each segment label (``default`` where none is defined)."""
     series = segments if isinstance(segments, pd.Series) else pd.Series(list(segments))
     out = series.map(dict(actions)).astype("object")
@@ -724,8 +839,9 @@ def churn_reasons(
     return out.iloc[order].reset_index(drop=True)
 
 
-def exit_aspects(exit_survey: pd.DataFrame, *, threshold: float = 3.0,
-                 confidence: float = 0.95) -> pd.DataFrame:
+def exit_aspects(
+    exit_survey: pd.DataFrame, *, threshold: float = 3.0, confidence: float = 0.95
+) -> pd.DataFrame:
     """Mean 1–5 rating of each aspect (columns ``rating_<aspect>``) with a t-interval [S6].
 
     Returns ``aspect, mean, n, ci_low, ci_high, flagged`` (mean < ``threshold``: the seed's signal,

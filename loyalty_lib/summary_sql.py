@@ -43,8 +43,16 @@ CANONICAL_COLUMNS: tuple[str, ...] = ("customer_id", "date", "amount", "is_refun
 
 # Output columns, in order (the pandas and Spark paths return exactly these).
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "customer_id", "frequency", "recency", "T", "monetary",
-    "first_purchase", "last_purchase", "orders", "total_spend", "refunds",
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary",
+    "first_purchase",
+    "last_purchase",
+    "orders",
+    "total_spend",
+    "refunds",
 )
 
 _DAYS = "DATE_DIFF('day', DATE '1970-01-01', {d})"
@@ -137,15 +145,23 @@ def _table(table: str) -> str:
     # "schema.table" and "catalog.schema.table" are split into parts, each quoted.
     parts = table.split(".")
     if any(not p for p in parts) or len(parts) > 3:
-        raise ValueError(f"table must look like name, schema.name or catalog.schema.name, got {table!r}")
+        raise ValueError(
+            f"table must look like name, schema.name or catalog.schema.name, got {table!r}"
+        )
     return ".".join(_ident(p) for p in parts)
 
 
 def _date_literal(value: object) -> str:
     try:
-        day = (dt.date.fromisoformat(value) if isinstance(value, str)
-               else value.date() if isinstance(value, dt.datetime)
-               else value if isinstance(value, dt.date) else None)
+        day = (
+            dt.date.fromisoformat(value)
+            if isinstance(value, str)
+            else value.date()
+            if isinstance(value, dt.datetime)
+            else value
+            if isinstance(value, dt.date)
+            else None
+        )
     except ValueError:
         day = None
     if day is None:  # also covers pandas.Timestamp (a datetime subclass) via the branch above
@@ -194,20 +210,38 @@ def summary_sql(
     if freq not in FREQS:
         raise ValueError(f"freq must be one of 'D' (days), 'W' (weeks), 'M' (months); got {freq!r}")
     if columns is not None and not isinstance(columns, Mapping):
-        raise TypeError(f"columns must be a mapping canonical name → column name, got {type(columns).__name__}")
+        raise TypeError(
+            f"columns must be a mapping canonical name → column name, got {type(columns).__name__}"
+        )
     mapping = {k: v for k, v in (columns or {}).items() if k in CANONICAL_COLUMNS and v is not None}
     names = {c: mapping.get(c, c) for c in CANONICAL_COLUMNS}
     if order_id is None:
         order_id = "order_id" in mapping
 
     end = None if observation_end is None else _date_literal(observation_end)
-    return _render(dialect, _table(table), tuple(sorted(names.items())), columns is not None and
-                   "is_refund" not in mapping, end, freq, bool(order_id), pretty)
+    return _render(
+        dialect,
+        _table(table),
+        tuple(sorted(names.items())),
+        columns is not None and "is_refund" not in mapping,
+        end,
+        freq,
+        bool(order_id),
+        pretty,
+    )
 
 
 @functools.lru_cache(maxsize=256)
-def _render(dialect: str, table: str, names_items: tuple[tuple[str, str], ...], refund_from_amount: bool,
-            end: str | None, freq: str, order_id: bool, pretty: bool) -> str:
+def _render(
+    dialect: str,
+    table: str,
+    names_items: tuple[tuple[str, str], ...],
+    refund_from_amount: bool,
+    end: str | None,
+    freq: str,
+    order_id: bool,
+    pretty: bool,
+) -> str:
     """Fill the template and transpile (cached: parsing and generating take ~20 ms)."""
     names = dict(names_items)
     cols = {c: _ident(n) for c, n in names.items()}
@@ -222,7 +256,9 @@ def _render(dialect: str, table: str, names_items: tuple[tuple[str, str], ...], 
         date=cols["date"],
         amount=cols["amount"],
         is_refund=is_refund,
-        order_id_col=f",\n        CAST({cols['order_id']} AS VARCHAR) AS order_id" if order_id else "",
+        order_id_col=f",\n        CAST({cols['order_id']} AS VARCHAR) AS order_id"
+        if order_id
+        else "",
         order_id_ref=", order_id" if order_id else "",
         orders_cte=_ORDERS_CTE if order_id else "",
         orders_join="\nJOIN orders AS o ON o.customer_id = pu.customer_id" if order_id else "",

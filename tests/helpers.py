@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import nbformat
+
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile, Φ⁻¹(0.975)
 
 
@@ -33,3 +35,15 @@ PROGRAM_BASE: dict[str, float] = dict(
     gross_margin=0.4,
     fixed_costs=500_000.0,
 )
+
+
+def code_notebook(*sources: str) -> nbformat.NotebookNode:
+    """A notebook of code cells on the course kernel (``python3``), for tests that run one."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    return nb

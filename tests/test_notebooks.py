@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import code_notebook
 
 from loyalty_lib import pipeline
 from loyalty_lib.pipeline import NotebookExecutionError, NotebookJob
@@ -63,17 +64,9 @@ def error_outputs(path: Path) -> list[str]:
 
 def failing_notebook(path: Path) -> Path:
     """Three cells: a print, a KeyError (cell index 1), a cell that must never run."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell("print('first cell ran')"),
-        nbformat.v4.new_code_cell("row = {'amount': 1}\nrow['customer_id']"),
-        nbformat.v4.new_code_cell("print('never')"),
-    ]
+    nb = code_notebook(
+        "print('first cell ran')", "row = {'amount': 1}\nrow['customer_id']", "print('never')"
+    )
     nbformat.write(nb, str(path))
     return path
 

@@ -26,9 +26,9 @@ def tx() -> pd.DataFrame:
     rows = [
         # customer, date, amount, is_refund, order_id
         ("a", "2024-01-01", 10.0, False, "o1"),
-        ("a", "2024-01-01", 5.0, False, "o1"),   # second item of the same order
+        ("a", "2024-01-01", 5.0, False, "o1"),  # second item of the same order
         ("a", "2024-01-03", 20.0, False, "o2"),
-        ("a", "2024-01-10", -7.0, True, "r2"),   # refund of part of o2
+        ("a", "2024-01-10", -7.0, True, "r2"),  # refund of part of o2
         ("a", "2024-02-05", 40.0, False, "o3"),
         ("b", "2024-01-20", 30.0, False, "o4"),
         ("c", "2024-01-05", 8.0, False, "o5"),
@@ -65,8 +65,14 @@ def test_summary_daily_with_cut(tx: pd.DataFrame, engine: str) -> None:
         "b": [0, 0.0, 71.0, 0.0, 1, 30.0, 0],
         "c": [1, 56.0, 86.0, 12.0, 2, 20.0, 0],
     }
-    assert s["first_purchase"].tolist() == pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-05"]).tolist()
-    assert s["last_purchase"].tolist() == pd.to_datetime(["2024-02-05", "2024-01-20", "2024-03-01"]).tolist()
+    assert (
+        s["first_purchase"].tolist()
+        == pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-05"]).tolist()
+    )
+    assert (
+        s["last_purchase"].tolist()
+        == pd.to_datetime(["2024-02-05", "2024-01-20", "2024-03-01"]).tolist()
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -76,7 +82,13 @@ def test_summary_default_end_is_last_date(tx: pd.DataFrame, engine: str) -> None
     # c: Jan 5, Mar 1, Apr 2 → frequency 2, recency 56 + 32 = 88, T 86 + 10 = 96,
     #    monetary (12 + 100) / 2 = 56, total 120.  d: T 0.
     assert s.loc["a", ["frequency", "T", "orders"]].tolist() == [2, 100.0, 4]
-    assert s.loc["c", ["frequency", "recency", "T", "monetary", "total_spend"]].tolist() == [2, 88.0, 96.0, 56.0, 120.0]
+    assert s.loc["c", ["frequency", "recency", "T", "monetary", "total_spend"]].tolist() == [
+        2,
+        88.0,
+        96.0,
+        56.0,
+        120.0,
+    ]
     assert s.loc["d", ["frequency", "recency", "T", "monetary"]].tolist() == [0, 0.0, 0.0, 0.0]
 
 
@@ -87,18 +99,33 @@ def test_summary_weeks_and_months(tx: pd.DataFrame, engine: str) -> None:
     # ISO weeks from Monday Jan 1 (week 0): Jan 3 → 0, Feb 5 → 5 (day 35), Jan 20 → 2 (day 19),
     # Jan 5 → 0, Mar 1 → 8 (day 60), Mar 31 → 12 (day 90, a Sunday).
     # a: weeks {0, 5}: spend 10 + 5 + 20 = 35 and 40 → monetary 40 (first week excluded).
-    assert _rows(w, cols) == {"a": [1, 5.0, 12.0, 40.0], "b": [0, 0.0, 10.0, 0.0], "c": [1, 8.0, 12.0, 12.0]}
+    assert _rows(w, cols) == {
+        "a": [1, 5.0, 12.0, 40.0],
+        "b": [0, 0.0, 10.0, 0.0],
+        "c": [1, 8.0, 12.0, 12.0],
+    }
     m = sg.customer_summary(tx, observation_end="2024-03-31", freq="M", engine=engine)
     # calendar months: a Jan, Feb → 1, 1, T Mar − Jan = 2, monetary 40; b Jan; c Jan, Mar.
-    assert _rows(m, cols) == {"a": [1, 1.0, 2.0, 40.0], "b": [0, 0.0, 2.0, 0.0], "c": [1, 2.0, 2.0, 12.0]}
+    assert _rows(m, cols) == {
+        "a": [1, 1.0, 2.0, 40.0],
+        "b": [0, 0.0, 2.0, 0.0],
+        "c": [1, 2.0, 2.0, 12.0],
+    }
 
 
 def test_summary_dtypes_and_order(tx: pd.DataFrame) -> None:
     s = sg.customer_summary(tx.sample(frac=1.0, random_state=3))
     assert s.dtypes.astype(str).to_dict() == {
-        "customer_id": "str", "frequency": "int64", "recency": "float64", "T": "float64",
-        "monetary": "float64", "first_purchase": "datetime64[ns]", "last_purchase": "datetime64[ns]",
-        "orders": "int64", "total_spend": "float64", "refunds": "int64",
+        "customer_id": "str",
+        "frequency": "int64",
+        "recency": "float64",
+        "T": "float64",
+        "monetary": "float64",
+        "first_purchase": "datetime64[ns]",
+        "last_purchase": "datetime64[ns]",
+        "orders": "int64",
+        "total_spend": "float64",
+        "refunds": "int64",
     }
     assert s["customer_id"].is_monotonic_increasing
 
@@ -107,7 +134,9 @@ def test_summary_without_refund_flag_uses_negative_amounts(tx: pd.DataFrame) -> 
     with_flag = sg.customer_summary(tx)
     without = sg.customer_summary(tx.drop(columns="is_refund"))
     pd.testing.assert_frame_equal(with_flag, without)
-    pd.testing.assert_frame_equal(sg.customer_summary(tx.drop(columns="is_refund"), engine="pandas"), without)
+    pd.testing.assert_frame_equal(
+        sg.customer_summary(tx.drop(columns="is_refund"), engine="pandas"), without
+    )
 
 
 def test_summary_reads_files(tx: pd.DataFrame, tmp_path) -> None:
@@ -135,15 +164,20 @@ def test_summary_bad_arguments(tx: pd.DataFrame) -> None:
 
 
 _tx_rows = st.lists(
-    st.tuples(st.sampled_from(["k1", "k2", "k3", "k4", "k5"]),
-              st.integers(0, 120),                      # day offset from 2024-01-01
-              st.floats(0.01, 1000.0, allow_nan=False),  # strictly positive: no zero-spend periods
-              st.booleans()),
-    min_size=1, max_size=40,
+    st.tuples(
+        st.sampled_from(["k1", "k2", "k3", "k4", "k5"]),
+        st.integers(0, 120),  # day offset from 2024-01-01
+        st.floats(0.01, 1000.0, allow_nan=False),  # strictly positive: no zero-spend periods
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=40,
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=_tx_rows, end_offset=st.integers(0, 130), freq=st.sampled_from(["D", "W", "M"]))
 def test_summary_invariants(rows, end_offset: int, freq: str) -> None:
     df = pd.DataFrame(rows, columns=["customer_id", "day", "amount", "is_refund"])
@@ -158,7 +192,9 @@ def test_summary_invariants(rows, end_offset: int, freq: str) -> None:
     assert ((s["monetary"] == 0) == (s["frequency"] == 0)).all()
     assert (s["last_purchase"] <= end).all()
     # the pandas reference, a second implementation of the same definition, agrees
-    ref = sg.customer_summary(df.drop(columns="day"), observation_end=end, freq=freq, engine="pandas")
+    ref = sg.customer_summary(
+        df.drop(columns="day"), observation_end=end, freq=freq, engine="pandas"
+    )
     pd.testing.assert_frame_equal(s, ref, check_exact=False, rtol=1e-12, atol=1e-9)
 
 
@@ -173,15 +209,25 @@ def test_tenure_and_inactive(tx: pd.DataFrame) -> None:
 # RFM
 # ---------------------------------------------------------------------------------------------
 
+
 def _random_summary(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     freq = rng.poisson(1.0, n)  # many ties at 0 and 1
     T = rng.integers(1, 700, n).astype(float)
     recency = np.floor(T * rng.random(n)) * (freq > 0)
     spend = np.round(rng.gamma(2, 500, n) * (freq + 1), 2)
-    return pd.DataFrame({"customer_id": [f"C{i:05d}" for i in rng.permutation(n)], "frequency": freq,
-                         "recency": recency, "T": T, "monetary": spend / (freq + 1) * (freq > 0),
-                         "orders": freq + 1, "total_spend": spend, "refunds": rng.poisson(0.2, n)})
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in rng.permutation(n)],
+            "frequency": freq,
+            "recency": recency,
+            "T": T,
+            "monetary": spend / (freq + 1) * (freq > 0),
+            "orders": freq + 1,
+            "total_spend": spend,
+            "refunds": rng.poisson(0.2, n),
+        }
+    )
 
 
 def test_rfm_quintiles_are_balanced() -> None:
@@ -196,9 +242,15 @@ def test_rfm_quintiles_are_balanced() -> None:
 
 
 def test_rfm_ties_broken_by_customer_id() -> None:
-    s = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"], "frequency": [0, 0, 0, 0, 0],
-                      "recency": [0.0] * 5, "T": [10.0, 5.0, 5.0, 1.0, 20.0],
-                      "total_spend": [1.0, 1.0, 1.0, 1.0, 1.0]})
+    s = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "e"],
+            "frequency": [0, 0, 0, 0, 0],
+            "recency": [0.0] * 5,
+            "T": [10.0, 5.0, 5.0, 1.0, 20.0],
+            "total_spend": [1.0, 1.0, 1.0, 1.0, 1.0],
+        }
+    )
     rfm = sg.rfm_scores(s.sample(frac=1.0, random_state=1)).set_index("customer_id").sort_index()
     # equal frequencies: order by id → a..e get 1..5
     assert rfm["F"].tolist() == [1, 2, 3, 4, 5]
@@ -212,35 +264,57 @@ def test_rfm_rules_cover_the_grid_exactly_once() -> None:
     assert grid.shape == (5, 5) and (grid == 1).all().all()
     assert sg.RFM_SEGMENTS["segment"].nunique() == 11
     # an overlapping rule is caught
-    extra = pd.concat([sg.RFM_SEGMENTS, pd.DataFrame([{"segment": "x", "r_min": 5, "r_max": 5,
-                                                        "fm_min": 5, "fm_max": 5}])])
+    extra = pd.concat(
+        [
+            sg.RFM_SEGMENTS,
+            pd.DataFrame([{"segment": "x", "r_min": 5, "r_max": 5, "fm_min": 5, "fm_max": 5}]),
+        ]
+    )
     assert sg.rule_coverage(extra).loc[5, 5] == 2
 
 
 def test_rfm_segment_cells() -> None:
     rfm = pd.DataFrame({"R": [5, 1, 1, 3, 5, 4, 2], "FM": [5, 1, 5, 3, 1, 1, 3]})
-    assert sg.rfm_segment(rfm).tolist() == ["Champions", "Lost", "Can't lose them", "Needs attention",
-                                            "New", "Promising", "At risk"]
+    assert sg.rfm_segment(rfm).tolist() == [
+        "Champions",
+        "Lost",
+        "Can't lose them",
+        "Needs attention",
+        "New",
+        "Promising",
+        "At risk",
+    ]
     # rules as a plain list, evaluated in order: the first match wins
     rules = [("top", 4, 5, 1, 5), ("everyone", 1, 5, 1, 5)]
-    assert sg.rfm_segment(rfm, rules).tolist() == ["top", "everyone", "everyone", "everyone", "top", "top", "everyone"]
+    assert sg.rfm_segment(rfm, rules).tolist() == [
+        "top",
+        "everyone",
+        "everyone",
+        "everyone",
+        "top",
+        "top",
+        "everyone",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Seed segments
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def small_summary() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": ["v", "d", "r", "n", "o", "x"],
-        "frequency": [9, 3, 2, 0, 0, 1],
-        "recency": [300.0, 200.0, 100.0, 0.0, 0.0, 10.0],
-        "T": [310.0, 400.0, 300.0, 20.0, 500.0, 400.0],
-        "orders": [10, 4, 3, 1, 1, 2],
-        "total_spend": [50_000.0, 20_000.0, 3_000.0, 800.0, 500.0, 1_500.0],
-        "refunds": [0, 3, 0, 0, 0, 1],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": ["v", "d", "r", "n", "o", "x"],
+            "frequency": [9, 3, 2, 0, 0, 1],
+            "recency": [300.0, 200.0, 100.0, 0.0, 0.0, 10.0],
+            "T": [310.0, 400.0, 300.0, 20.0, 500.0, 400.0],
+            "orders": [10, 4, 3, 1, 1, 2],
+            "total_spend": [50_000.0, 20_000.0, 3_000.0, 800.0, 500.0, 1_500.0],
+            "refunds": [0, 3, 0, 0, 0, 1],
+        }
+    )
 
 
 def test_vip_regular_difficult(small_summary: pd.DataFrame) -> None:
@@ -249,7 +323,9 @@ def test_vip_regular_difficult(small_summary: pd.DataFrame) -> None:
     # x has 1 refund (< 2) → regular; n bought 20 days ago → new; o 500 days ago → one-off.
     assert labels.tolist() == ["VIP", "difficult", "regular", "new", "one-off", "regular"]
     complaints = pd.Series({"x": 5})  # problems from another source, e.g. complaints
-    labels = sg.vip_regular_difficult(small_summary, vip_orders=8, vip_spend=40_000, problems=complaints)
+    labels = sg.vip_regular_difficult(
+        small_summary, vip_orders=8, vip_spend=40_000, problems=complaints
+    )
     # x: 5 complaints but spend 1_500 < median → still regular; d has no complaints now
     assert labels.tolist() == ["VIP", "regular", "regular", "new", "one-off", "regular"]
 
@@ -258,21 +334,42 @@ def test_rule_segments_share(small_summary: pd.DataFrame) -> None:
     res = sg.rule_segments(small_summary, avg_check_gt=4_000, purchases_gt=3, inactive_days_gt=250)
     # avg check v 5_000, d 5_000 (both > 4_000, orders > 3) → VIP candidates;
     # inactive = T − recency: v 10, d 200, r 200, n 20, o 500, x 390 → o and x churning.
-    assert res.labels.tolist() == ["VIP", "VIP", "uncategorised", "uncategorised",
-                                   "potentially churning", "potentially churning"]
+    assert res.labels.tolist() == [
+        "VIP",
+        "VIP",
+        "uncategorised",
+        "uncategorised",
+        "potentially churning",
+        "potentially churning",
+    ]
     assert (res.vip, res.churning, res.n) == (2, 2, 6)
     assert res.share_categorised == pytest.approx(4 / 6)
     assert not res.meets_target and "66.7%" in str(res) and "80%" in str(res)
     reviews = pd.DataFrame({"positive": [3, 0], "negative": [0, 4]}, index=["v", "d"])
-    res = sg.rule_segments(small_summary, avg_check_gt=4_000, purchases_gt=3, inactive_days_gt=250,
-                           positive_reviews_gt=1, negative_reviews_gt=3, reviews=reviews, target=0.6)
+    res = sg.rule_segments(
+        small_summary,
+        avg_check_gt=4_000,
+        purchases_gt=3,
+        inactive_days_gt=250,
+        positive_reviews_gt=1,
+        negative_reviews_gt=3,
+        reviews=reviews,
+        target=0.6,
+    )
     # d now churning (4 negative reviews > 3); v stays VIP (3 positive > 1)
     assert res.labels.tolist()[:2] == ["VIP", "potentially churning"]
     assert res.meets_target and res.to_dict()["share_categorised"] == pytest.approx(4 / 6)
 
 
 def test_churn_risk_flag(small_summary: pd.DataFrame) -> None:
-    assert sg.churn_risk(small_summary, inactive_days=300).tolist() == [False, False, False, False, True, True]
+    assert sg.churn_risk(small_summary, inactive_days=300).tolist() == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_share_of_wallet_band() -> None:
@@ -285,7 +382,9 @@ def test_share_of_wallet_band() -> None:
 
 
 def test_actions_for() -> None:
-    acts = sg.actions_for(pd.Series(["VIP", "new", "potentially churning", "regular", "zzz"]), default="none")
+    acts = sg.actions_for(
+        pd.Series(["VIP", "new", "potentially churning", "regular", "zzz"]), default="none"
+    )
     assert acts.iloc[0].startswith("exclusive discounts on new products")
     assert acts.iloc[1] == "welcome discount"
     assert acts.iloc[2] == "surveys and individual consultations"
@@ -297,9 +396,12 @@ def test_actions_for() -> None:
 # Churn reasons and exit aspects
 # ---------------------------------------------------------------------------------------------
 
+
 def test_churn_reasons_last_12_months() -> None:
     recent = ["price"] * 7 + ["quality"] * 5 + ["service"] * 4 + ["competition"] * 2 + ["other"] * 2
-    dates = pd.date_range("2025-01-10", periods=len(recent), freq="10D")  # Jan 10 + 190 days = 2025-07-19
+    dates = pd.date_range(
+        "2025-01-10", periods=len(recent), freq="10D"
+    )  # Jan 10 + 190 days = 2025-07-19
     old = pd.DataFrame({"date": pd.to_datetime(["2024-07-19"] * 10), "reason": ["quality"] * 10})
     survey = pd.concat([pd.DataFrame({"date": dates, "reason": recent}), old], ignore_index=True)
     out = sg.churn_reasons(survey)
@@ -318,8 +420,9 @@ def test_churn_reasons_last_12_months() -> None:
 
 
 def test_exit_aspects() -> None:
-    survey = pd.DataFrame({"rating_support_speed": [1, 2, 2, 3, np.nan],
-                           "rating_quality": [1, 2, 3, 4, 5]})
+    survey = pd.DataFrame(
+        {"rating_support_speed": [1, 2, 2, 3, np.nan], "rating_quality": [1, 2, 3, 4, 5]}
+    )
     out = sg.exit_aspects(survey).set_index("aspect")
     # support speed: mean 2 (NaN ignored, n 4) < 3 → flagged; quality mean 3, not below 3
     assert out.loc["support_speed", ["mean", "n", "flagged"]].tolist() == [2.0, 4, True]
@@ -337,6 +440,7 @@ def test_exit_aspects() -> None:
 # Plots
 # ---------------------------------------------------------------------------------------------
 
+
 def test_plots_return_their_axes() -> None:
     rfm = sg.rfm_scores(_random_summary(200))
     fig, ax = plt.subplots()
@@ -347,10 +451,18 @@ def test_plots_return_their_axes() -> None:
     assert psg.rfm_heatmap(rfm, value="monetary", y="FM").get_xlabel().startswith("R score")
     ax = psg.segment_sizes(sg.rfm_segment(rfm))
     assert ax.get_xlabel() == "customers"
-    reasons = pd.DataFrame({"reason": ["price", "other"], "count": [3, 1], "share": [0.75, 0.25],
-                            "flagged": [True, False]})
+    reasons = pd.DataFrame(
+        {
+            "reason": ["price", "other"],
+            "count": [3, 1],
+            "share": [0.75, 0.25],
+            "flagged": [True, False],
+        }
+    )
     assert "%" in psg.churn_reason_bars(reasons).get_xlabel()
-    aspects = sg.exit_aspects(pd.DataFrame({"rating_price": [1, 2, 3], "rating_quality": [4, 5, 4]}))
+    aspects = sg.exit_aspects(
+        pd.DataFrame({"rating_price": [1, 2, 3], "rating_quality": [4, 5, 4]})
+    )
     ax = psg.aspect_ratings(aspects)
     assert "1–5" in ax.get_xlabel()
     plt.close("all")

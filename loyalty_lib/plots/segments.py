@@ -29,8 +29,9 @@ def _frame(df: object, cols: list[str], what: str) -> pd.DataFrame:
     return df
 
 
-def rfm_heatmap(rfm_df: pd.DataFrame, *, ax: Axes | None = None, value: str = "count",
-                y: str = "F") -> Axes:
+def rfm_heatmap(
+    rfm_df: pd.DataFrame, *, ax: Axes | None = None, value: str = "count", y: str = "F"
+) -> Axes:
     """R × F grid (or R × FM with ``y="FM"``) of :func:`~loyalty_lib.segments.rfm_scores`.
 
     ``value="count"``: customers per cell; ``value="monetary"``: mean of the M column (RUB).
@@ -42,21 +43,36 @@ def rfm_heatmap(rfm_df: pd.DataFrame, *, ax: Axes | None = None, value: str = "c
     bins = int(max(rfm_df["R"].max(), rfm_df[y].max()))
     levels = range(1, bins + 1)
     if value == "count":
-        grid = pd.crosstab(rfm_df[y], rfm_df["R"]).reindex(index=levels, columns=levels, fill_value=0)
+        grid = pd.crosstab(rfm_df[y], rfm_df["R"]).reindex(
+            index=levels, columns=levels, fill_value=0
+        )
         label, fmt = "customers", "{:,.0f}"
     else:
-        grid = (rfm_df.pivot_table(index=y, columns="R", values="monetary", aggfunc="mean")
-                .reindex(index=levels, columns=levels))
+        grid = rfm_df.pivot_table(index=y, columns="R", values="monetary", aggfunc="mean").reindex(
+            index=levels, columns=levels
+        )
         label, fmt = "mean spend, RUB", "{:,.0f}"
     values = grid.to_numpy(dtype=float)
-    image = ax.imshow(np.ma.masked_invalid(values), origin="lower", cmap="YlGnBu", aspect="auto",
-                      extent=(0.5, bins + 0.5, 0.5, bins + 0.5))
+    image = ax.imshow(
+        np.ma.masked_invalid(values),
+        origin="lower",
+        cmap="YlGnBu",
+        aspect="auto",
+        extent=(0.5, bins + 0.5, 0.5, bins + 0.5),
+    )
     finite = values[np.isfinite(values)]
     middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
-            ax.text(j + 1, i + 1, fmt.format(v), ha="center", va="center", fontsize=8,
-                    color="white" if v > middle else "black")
+            ax.text(
+                j + 1,
+                i + 1,
+                fmt.format(v),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if v > middle else "black",
+            )
     ax.figure.colorbar(image, ax=ax, label=label)
     ax.set_xticks(list(levels))
     ax.set_yticks(list(levels))
@@ -99,7 +115,9 @@ def churn_reason_bars(reasons_df: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     return ax
 
 
-def aspect_ratings(aspects_df: pd.DataFrame, *, ax: Axes | None = None, threshold: float = 3) -> Axes:
+def aspect_ratings(
+    aspects_df: pd.DataFrame, *, ax: Axes | None = None, threshold: float = 3
+) -> Axes:
     """Mean exit-survey rating per aspect with its CI (:func:`~loyalty_lib.segments.exit_aspects`)."""
     aspects_df = _frame(aspects_df, ["aspect", "mean"], "aspects_df")
     ax = _axes(ax)
@@ -109,10 +127,20 @@ def aspect_ratings(aspects_df: pd.DataFrame, *, ax: Axes | None = None, threshol
     ypos = np.arange(len(df))
     ax.scatter(means, ypos, color=colors, zorder=3)
     if {"ci_low", "ci_high"} <= set(df.columns):
-        err = np.vstack([means - df["ci_low"].to_numpy(dtype=float),
-                         df["ci_high"].to_numpy(dtype=float) - means])
+        err = np.vstack(
+            [
+                means - df["ci_low"].to_numpy(dtype=float),
+                df["ci_high"].to_numpy(dtype=float) - means,
+            ]
+        )
         ax.errorbar(means, ypos, xerr=np.nan_to_num(err), fmt="none", ecolor="gray", capsize=3)
-    ax.axvline(threshold, color="tab:red", linestyle="--", linewidth=1, label=f"signal: mean < {threshold:g}")
+    ax.axvline(
+        threshold,
+        color="tab:red",
+        linestyle="--",
+        linewidth=1,
+        label=f"signal: mean < {threshold:g}",
+    )
     ax.set_yticks(ypos, df["aspect"].astype(str))
     ax.set_xlim(1, 5)
     ax.set_xlabel("mean rating, 1–5 points (95% CI)")

@@ -22,6 +22,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from helpers import code_notebook
 
 from loyalty_lib import program, widgets
 from loyalty_lib.nps import nps_from_counts
@@ -249,16 +250,9 @@ def _kernels_start_early(lab_server: Any) -> None:
 @pytest.fixture(scope="module")
 def calculators_notebook(lab: Any) -> str:
     """No lesson shows the NPS and LTV calculators yet: a two-cell notebook in the served copy."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell("from loyalty_lib import widgets\n\nwidgets.nps_calculator()"),
-        nbformat.v4.new_code_cell("widgets.ltv_calculator()"),
-    ]
+    nb = code_notebook(
+        "from loyalty_lib import widgets\n\nwidgets.nps_calculator()", "widgets.ltv_calculator()"
+    )
     nbformat.write(nb, str(lab.server.root / CALCULATORS))
     return CALCULATORS
 
