@@ -325,11 +325,16 @@ class Notebook:
         Clearing first matters: a stored notebook already shows its saved outputs, so without it
         a run that failed early would still display every chart.
         """
+        self.wait_done(self.start_run_all())
+
+    def start_run_all(self) -> int:
+        """``run_all`` without waiting for the end: returns the count to pass to ``wait_done``.
+        Two pages can then run two notebooks at once, one kernel on each core."""
         self.lab.menu("Edit", "Clear Outputs of All Cells")
         before = self.max_count()
         self.lab.menu("Run", "Run All Cells")
         self.wait_started(before)
-        self.wait_done(before)
+        return before
 
     def run_from(self, index: int) -> None:
         """Select cell ``index`` and choose Run → Run Selected Cell and All Below (for the last
@@ -421,14 +426,15 @@ class Notebook:
 class JupyterLab:
     """The JupyterLab application in one browser page."""
 
-    def __init__(self, page: Any, server: LabServer) -> None:
-        self.page, self.server = page, server
+    def __init__(self, page: Any, server: LabServer, workspace: str = "browser-tests") -> None:
+        self.page, self.server, self.workspace = page, server, workspace
         self.opened: list[Notebook] = []
 
     def open_app(self) -> None:
-        # A workspace of our own, reset: nothing restored from an earlier run.
+        # A workspace of our own, reset: nothing restored from an earlier run (and a page of
+        # its own for each JupyterLab window, so two windows do not overwrite each other's layout).
         self.page.goto(
-            f"{self.server.base}/lab/workspaces/browser-tests?reset&token={self.server.token}"
+            f"{self.server.base}/lab/workspaces/{self.workspace}?reset&token={self.server.token}"
         )
         self.page.locator(".jp-DirListing-item").first.wait_for(timeout=APP_TIMEOUT)
 
@@ -485,20 +491,34 @@ class JupyterLab:
         self.opened.clear()
 
 
-@pytest.fixture(scope="module")
-def lab(browser: Any, lab_server: LabServer) -> Iterator[JupyterLab]:
-    """One JupyterLab page for a test module; notebooks open and close as tabs inside it."""
+@contextlib.contextmanager
+def _lab_window(browser: Any, server: LabServer, workspace: str) -> Iterator[JupyterLab]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     # the network is closed: a request leaving this machine would only hang until it times out
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
     page = context.new_page()
     page.set_default_timeout(30_000)
-    app = JupyterLab(page, lab_server)
+    app = JupyterLab(page, server, workspace)
     app.open_app()
     try:
         yield app
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def lab(browser: Any, lab_server: LabServer) -> Iterator[JupyterLab]:
+    """One JupyterLab page for a test module; notebooks open and close as tabs inside it."""
+    with _lab_window(browser, lab_server, "browser-tests") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def second_lab(browser: Any, lab_server: LabServer) -> Iterator[JupyterLab]:
+    """A second JupyterLab window on the same server: a second trainee, or the same one with two
+    lessons open; tests run a notebook in each at once to use both cores."""
+    with _lab_window(browser, lab_server, "browser-tests-2") as app:
+        yield app
 
 
 @pytest.fixture
@@ -507,3 +527,10 @@ def open_notebook(lab: JupyterLab) -> Iterator[Any]:
     or failed."""
     yield lab.open
     lab.close_all()
+
+
+@pytest.fixture
+def open_second(second_lab: JupyterLab) -> Iterator[Any]:
+    """``open_notebook`` for the second window."""
+    yield second_lab.open
+    second_lab.close_all()

@@ -1,8 +1,8 @@
 """The course as a trainee sees it in JupyterLab: lessons, calculators and an exercise in Chromium.
 
-One JupyterLab server and one page serve the whole module (fixtures in ``conftest.py``); each
-notebook opens as a tab (File → Open from Path…), runs from the menus with a fresh kernel, and
-closes again.
+One JupyterLab server and one page serve the whole module (fixtures in ``conftest.py``), plus a
+second page for the lessons, which run two at a time; each notebook opens as a tab (File → Open
+from Path…), runs from the menus with a fresh kernel, and closes again.
 
 Expected texts are computed here from the library's plain functions (``str()`` of the result
 objects) for the inputs read back from the page, so a calculator that shows a stale, rounded or
@@ -241,8 +241,8 @@ def exercise_calculator(calc: Calculator) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def _kernels_start_early(lab_server: Any) -> None:
     """Kernels of the first notebooks start while the page loads JupyterLab (a few seconds each
-    on two cores); each lesson test starts the next lesson's kernel in the same way."""
-    first = [CALCULATORS, EXERCISE, BROKEN] + [f"notebooks/{p.name}" for p in LESSONS[:1]]
+    on two cores); each lesson test starts the next pair's kernels in the same way."""
+    first = [CALCULATORS, EXERCISE, BROKEN] + [f"notebooks/{p.name}" for p in LESSON_PAIRS[0]]
     for path in first:
         lab_server.prestart(path)
 
@@ -343,13 +343,16 @@ def test_exercise_self_checks_fail_with_a_hint_then_pass(open_notebook, screensh
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_clean_in_jupyterlab(lab, open_notebook, lesson: Path, screenshot_dir):
-    notebook = open_notebook(f"notebooks/{lesson.name}")
-    later = LESSONS[LESSONS.index(lesson) + 1 :]
-    if later:
-        lab.server.prestart(f"notebooks/{later[0].name}")
-    notebook.run_all()
+#: Lessons run two at a time, one per JupyterLab window (the machine has two cores): the first
+#: half of the course beside the second half, which pairs short lessons with long ones.
+_HALF = (len(LESSONS) + 1) // 2
+LESSON_PAIRS = [
+    tuple(LESSONS[i : i + 1] + LESSONS[i + _HALF : i + _HALF + 1]) for i in range(_HALF)
+]
+
+
+def check_lesson(lesson: Path, notebook: Any, screenshot_dir: Path) -> None:
+    """After Run All: no error on the page, every chart decoded, every calculator responds."""
     errors = notebook.stderr_outputs()
     assert not errors, f"{lesson.name}: error/stderr outputs on the page:\n" + "\n\n".join(
         f"cell {i}:\n{text[:800]}" for i, text in errors
@@ -364,6 +367,32 @@ def test_lesson_runs_clean_in_jupyterlab(lab, open_notebook, lesson: Path, scree
         exercise_calculator(calc)
         calc.screenshot(screenshot_dir, f"lesson-{lesson.stem}-calculator-cell{cell}")
     notebook.screenshot(screenshot_dir, f"lesson-{lesson.stem}")
+
+
+@pytest.mark.parametrize(
+    "pair", LESSON_PAIRS, ids=["+".join(p.stem for p in pair) for pair in LESSON_PAIRS]
+)
+def test_lessons_run_clean_in_jupyterlab(
+    lab, open_notebook, open_second, pair: tuple[Path, ...], screenshot_dir
+):
+    """Each lesson of the pair in its own window, both running at once; then each is checked
+    on its own page, and a failure names its lesson (both lessons are checked either way)."""
+    later = LESSON_PAIRS[LESSON_PAIRS.index(pair) + 1 :]
+    running = []
+    for opener, lesson in zip((open_notebook, open_second), pair, strict=False):
+        notebook = opener(f"notebooks/{lesson.name}")
+        running.append((lesson, notebook, notebook.start_run_all()))
+    for lesson in later[0] if later else ():
+        lab.server.prestart(f"notebooks/{lesson.name}")
+    failures = []
+    for _, notebook, before in running:
+        notebook.wait_done(before)
+    for lesson, notebook, _ in running:
+        try:
+            check_lesson(lesson, notebook, screenshot_dir)
+        except AssertionError as exc:
+            failures.append(str(exc))
+    assert not failures, "\n\n".join(failures)
 
 
 def test_program_calculator_is_in_lesson_05():
