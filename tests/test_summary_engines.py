@@ -109,21 +109,42 @@ def test_duckdb_equals_pandas_on_samples(samples_tx: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("freq", ["D", "M"])
-def test_duckdb_in_passes_over_customer_ranges(
-    synthetic: pd.DataFrame, monkeypatch, freq: str
-) -> None:
-    """Large inputs are summarised in passes over customer-id ranges; the result must not change."""
-    monkeypatch.setattr(sg, "_ROWS_PER_PASS", 45_000)  # 200k rows → 5 passes
+def test_duckdb_under_a_tight_memory_cap(synthetic: pd.DataFrame, monkeypatch, freq: str) -> None:
+    """Under a memory cap a small fraction of the default (above it DuckDB spills to disk) the
+    result must not change (rows without a customer dropped, purchases without an order id
+    counted as no order)."""
+    monkeypatch.setattr(sg, "_DUCKDB_MEMORY_LIMIT", "32MB")
     got = sg.customer_summary(synthetic, freq=freq)
     assert_same_summary(got, sg.customer_summary(synthetic, freq=freq, engine="pandas"))
     with_nulls = synthetic.copy()
-    with_nulls.loc[with_nulls.index[:500], "customer_id"] = (
-        None  # rows without a customer are dropped
-    )
+    with_nulls.loc[with_nulls.index[:500], "customer_id"] = None
+    with_nulls.loc[with_nulls.index[500:900], "order_id"] = None
     assert_same_summary(
         sg.customer_summary(with_nulls, freq=freq),
         sg.customer_summary(with_nulls, freq=freq, engine="pandas"),
     )
+
+
+def test_orders_as_rows(synthetic: pd.DataFrame) -> None:
+    """orders="rows" counts purchase rows (here orders span 1–3 item rows, so it differs from the
+    distinct count); every other column is unchanged, and on one row per order both agree."""
+    distinct = sg.customer_summary(synthetic, freq="W")
+    for engine in ("duckdb", "pandas"):
+        rows = sg.customer_summary(synthetic, freq="W", engine=engine, orders="rows")
+        purchase_rows = (
+            synthetic[~synthetic["is_refund"]].groupby("customer_id").size()
+        )  # independent count: rows that are not refunds
+        assert rows["orders"].tolist() == purchase_rows.loc[rows["customer_id"]].tolist()
+        assert (rows["orders"] >= distinct["orders"]).all()
+        assert (rows["orders"] > distinct["orders"]).mean() > 0.5
+        assert_same_summary(rows.assign(orders=distinct["orders"])[list(SUMMARY_COLUMNS)], distinct)
+    one_per_order = synthetic.drop_duplicates(["customer_id", "order_id", "is_refund"])
+    assert_same_summary(
+        sg.customer_summary(one_per_order, freq="W", orders="rows"),
+        sg.customer_summary(one_per_order, freq="W"),
+    )
+    with pytest.raises(ValueError, match="orders must be"):
+        sg.customer_summary(synthetic, orders="unique")
 
 
 def test_duckdb_scans_files_directly(synthetic: pd.DataFrame, tmp_path: Path, monkeypatch) -> None:
@@ -133,8 +154,8 @@ def test_duckdb_scans_files_directly(synthetic: pd.DataFrame, tmp_path: Path, mo
     expected = sg.customer_summary(part, freq="W", engine="pandas")
     assert_same_summary(sg.customer_summary(tmp_path / "tx.parquet", freq="W"), expected)
     assert_same_summary(sg.customer_summary(str(tmp_path / "tx.csv"), freq="W"), expected)
-    monkeypatch.setattr(sg, "_ROWS_PER_PASS", 8_000)  # in passes, reading the file each time
-    assert_same_summary(sg.customer_summary(tmp_path / "tx.parquet", freq="W"), expected)
+    monkeypatch.setattr(sg, "_DUCKDB_MEMORY_LIMIT", "32MB")  # a tight cap while scanning the file
+    assert_same_summary(sg.customer_summary(str(tmp_path / "tx.csv"), freq="W"), expected)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
