@@ -1,5 +1,8 @@
 """One measurement per process: ``python bench/measure.py TASK [ARG ...]`` prints one JSON line.
 
+``summary_duckdb``, ``sql_duckdb`` and ``summary_pandas`` take ``PATH [ORDERS]``: ORDERS is
+customer_summary's ``orders`` mode, ``distinct`` (default) or ``rows``.
+
 Run by :mod:`bench.run` in a fresh subprocess per measurement, so the peak memory it records is
 this task's alone. Imports and input preparation happen before the timer starts; ``seconds`` is
 wall time of the measured call, ``cpu_seconds`` the process CPU time over the same span (threads
@@ -28,18 +31,34 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
 
 
 def _digest(summary: Any) -> dict[str, float]:
-    """A few sums that two correct summaries of the same data must share (checked by run.py)."""
-    return {
+    """A few sums that two correct summaries of the same data must share (checked by run.py).
+
+    ``orders`` only when the summary has it (lifetimes' has not).
+    """
+    digest = {
         "customers": int(len(summary)),
         "frequency": float(summary["frequency"].sum()),
         "recency": float(summary["recency"].sum()),
         "T": float(summary["T"].sum()),
         "monetary": round(float(summary["monetary"].sum()), 2),
     }
+    if "orders" in summary.columns:
+        digest["orders"] = int(summary["orders"].sum())
+    return digest
+
+
+ORDER_MODES = ("distinct", "rows")
+
+
+def _orders_mode(orders: str) -> str:
+    if orders not in ORDER_MODES:
+        raise SystemExit(f"orders must be one of {', '.join(ORDER_MODES)}; got {orders!r}")
+    return orders
 
 
 # The per-customer summary written by hand for DuckDB, the way an analyst would: one pass to
-# days, one to customers, one for orders/refunds. Same columns and definition as the library.
+# days, one to customers, one for orders/refunds. Same columns and definition as the library;
+# {orders} is the orders count of customer_summary's ``orders`` mode (HAND_ORDERS).
 HAND_SQL = """
 WITH t AS (
     SELECT customer_id, CAST("date" AS DATE) AS d, amount, CAST(is_refund AS BOOLEAN) AS is_refund, order_id
@@ -61,7 +80,7 @@ per_customer AS (
 ),
 other AS (
     SELECT customer_id,
-           COUNT(DISTINCT order_id) FILTER (WHERE NOT is_refund) AS orders,
+           {orders} AS orders,
            SUM(amount) AS total_spend,
            COUNT(*) FILTER (WHERE is_refund) AS refunds
     FROM t GROUP BY customer_id
@@ -70,6 +89,10 @@ SELECT p.*, o.orders, o.total_spend, o.refunds
 FROM per_customer AS p JOIN other AS o USING (customer_id)
 ORDER BY customer_id
 """
+HAND_ORDERS = {
+    "distinct": "COUNT(DISTINCT order_id) FILTER (WHERE NOT is_refund)",  # an order may span rows
+    "rows": "COUNT(*) FILTER (WHERE NOT is_refund)",  # one row per order
+}
 
 
 def _duckdb_source(path: str) -> str:
@@ -81,11 +104,13 @@ def _duckdb_source(path: str) -> str:
     )
 
 
-def sql_duckdb(path: str) -> dict[str, Any]:
-    """Hand-written DuckDB SQL → pandas (same columns as customer_summary)."""
+def sql_duckdb(path: str, orders: str = "distinct") -> dict[str, Any]:
+    """Hand-written DuckDB SQL → pandas (same columns as customer_summary with ``orders``)."""
     import duckdb
 
-    sql = HAND_SQL.format(source=_duckdb_source(path), end=OBSERVATION_END)
+    sql = HAND_SQL.format(
+        source=_duckdb_source(path), end=OBSERVATION_END, orders=HAND_ORDERS[_orders_mode(orders)]
+    )
 
     def run() -> Any:
         con = duckdb.connect(":memory:")
@@ -98,11 +123,14 @@ def sql_duckdb(path: str) -> dict[str, Any]:
     return {**timing, "check": _digest(out)}
 
 
-def summary_duckdb(path: str) -> dict[str, Any]:
+def summary_duckdb(path: str, orders: str = "distinct") -> dict[str, Any]:
     """loyalty_lib.segments.customer_summary, DuckDB engine, on a Parquet or CSV path."""
     from loyalty_lib import segments
 
-    out, timing = _timed(lambda: segments.customer_summary(path, observation_end=OBSERVATION_END))
+    orders = _orders_mode(orders)
+    out, timing = _timed(
+        lambda: segments.customer_summary(path, observation_end=OBSERVATION_END, orders=orders)
+    )
     return {**timing, "check": _digest(out)}
 
 
@@ -114,19 +142,33 @@ def _read_parquet(path: str) -> Any:
     )
 
 
-def summary_pandas(path: str) -> dict[str, Any]:
-    """The pandas reference path (customer_summary(engine="pandas")) on a frame already in memory."""
+def summary_pandas(path: str, orders: str = "distinct") -> dict[str, Any]:
+    """The pandas reference path (customer_summary(engine="pandas")) on a frame already in memory.
+
+    ``load_seconds`` / ``load_cpu_seconds``: reading the Parquet file into that frame.
+    """
     from loyalty_lib import segments
 
+    orders = _orders_mode(orders)
     tx, load = _timed(lambda: _read_parquet(path))
     out, timing = _timed(
-        lambda: segments.customer_summary(tx, observation_end=OBSERVATION_END, engine="pandas")
+        lambda: segments.customer_summary(
+            tx, observation_end=OBSERVATION_END, engine="pandas", orders=orders
+        )
     )
-    return {**timing, "load_seconds": load["seconds"], "check": _digest(out)}
+    return {
+        **timing,
+        "load_seconds": load["seconds"],
+        "load_cpu_seconds": load["cpu_seconds"],
+        "check": _digest(out),
+    }
 
 
 def summary_lifetimes(path: str) -> dict[str, Any]:
-    """lifetimes.utils.summary_data_from_transaction_data on the purchase rows (refunds dropped)."""
+    """lifetimes.utils.summary_data_from_transaction_data on the purchase rows (refunds dropped).
+
+    It counts no orders, so one measurement serves both ``orders`` modes of customer_summary.
+    """
     sys.path.insert(0, str(LIFETIMES))
     from lifetimes.utils import summary_data_from_transaction_data
 
@@ -143,7 +185,12 @@ def summary_lifetimes(path: str) -> dict[str, Any]:
         )
     )
     out = out.rename(columns={"monetary_value": "monetary"})
-    return {**timing, "load_seconds": load["seconds"], "check": _digest(out)}
+    return {
+        **timing,
+        "load_seconds": load["seconds"],
+        "load_cpu_seconds": load["cpu_seconds"],
+        "check": _digest(out),
+    }
 
 
 def summary_spark(path: str) -> dict[str, Any]:
