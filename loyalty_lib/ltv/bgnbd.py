@@ -23,6 +23,7 @@ analytic gradient for L-BFGS-B on log-parameters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,33 @@ def compress(
         keys.get_level_values(2).to_numpy(float),
         grouped.to_numpy(float),
     )
+
+
+def _distinct_pairs(
+    x: np.ndarray, big_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Distinct (x, T) pairs and each row's pair index, or None when they would not pay.
+
+    x is a non-negative integer; T is hashed once and the pair becomes one int64 key. None for
+    small inputs and when most pairs are distinct (continuous T), as in :func:`compress`.
+    """
+    if x.size < 1000:
+        return None
+    sample = (
+        big_t
+        if big_t.size <= 50_000
+        else np.random.default_rng(0).choice(big_t, 50_000, replace=False)
+    )
+    if pd.unique(sample).size > 0.5 * sample.size:
+        return None
+    t_codes, t_values = pd.factorize(big_t)
+    if float(x.max()) * t_values.size >= 2.0**62:
+        return None
+    key = x.astype(np.int64) * t_values.size + t_codes
+    inverse, keys = pd.factorize(key)
+    if keys.size > 0.5 * x.size:
+        return None
+    return (keys // t_values.size).astype(float), t_values[keys % t_values.size], inverse
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,25 +474,65 @@ class BetaGeo(FittedModelDisplay):
         ((α+T)/(α+T+t))^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z), whose first two arguments do not
         grow with x, so it stays finite for heavy buyers (lifetimes falls back to it only on inf).
         """
-        r, alpha, a, b = self._require_fit()
+        self._require_fit()
         x, tx, big_t = validate_rft(frequency, recency, T)
         tt = _as_1d("t", t)
         if np.isnan(tt).any() or (tt < 0).any():
             raise ValueError("t must be ≥ 0 (time units ahead)")
-        tt, x, tx, big_t = np.broadcast_arrays(tt, x, tx, big_t)
+        if tt.size == 1:
+            out = next(self._expected_purchases_at([float(tt[0])], x, tx, big_t))
+        else:
+            tt, x, tx, big_t = np.broadcast_arrays(tt, x, tx, big_t)
+            out = self._scale_bracket(
+                x, self._bracket(tt, x, big_t), self._p_alive_raw(x, tx, big_t)
+            )
+        return _wrap(out, (t, frequency, recency, T), "expected_purchases")
+
+    def _bracket(self, tt: np.ndarray, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        """1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(…), the factor of FHL eq. 10 that needs ₂F₁.
+
+        It depends on (t, x, T) only, not on recency: :meth:`_expected_purchases_at` evaluates
+        it once per distinct (x, T).
+        """
+        r, alpha, a, b = self._require_fit()
         c = a + b + x - 1
         z = tt / (alpha + big_t + tt)
         log_1mz = np.log(alpha + big_t) - np.log(alpha + big_t + tt)
         hyp = special.hyp2f1(a + b - 1 - r, a - 1, c, z)
         with np.errstate(divide="ignore", invalid="ignore"):
             # expm1 keeps precision for small t, where the bracket is a difference of near-ones
-            bracket = np.where(
+            return np.where(
                 hyp > 0,
                 -np.expm1((a - 1) * log_1mz + np.log(np.abs(hyp))),
                 1 - np.exp((a - 1) * log_1mz) * hyp,
             )
-        out = c / (a - 1) * bracket * self._p_alive_raw(x, tx, big_t)
-        return _wrap(np.maximum(out, 0.0), (t, frequency, recency, T), "expected_purchases")
+
+    def _scale_bracket(self, x: np.ndarray, bracket: np.ndarray, p_alive: np.ndarray) -> np.ndarray:
+        """(a+b+x−1)/(a−1) · bracket · P(alive), floored at 0: the rest of FHL eq. 10."""
+        a, b = self.params["a"], self.params["b"]
+        return np.maximum((a + b + x - 1) / (a - 1) * bracket * p_alive, 0.0)
+
+    def _expected_purchases_at(
+        self, ts: Iterable[float], x: np.ndarray, tx: np.ndarray, big_t: np.ndarray
+    ) -> Iterator[np.ndarray]:
+        """E[Y(t) | x, t_x, T] for each scalar t ≥ 0 of ``ts``, on validated arrays.
+
+        P(alive) is computed once for all t, and ₂F₁ (nearly all of the cost) once per distinct
+        (x, T) pair: a daily summary of a million customers holds a few tens of thousands.
+        Elementwise arithmetic, so the values are those of evaluating every customer.
+        """
+        self._require_fit()
+        x, tx, big_t = np.broadcast_arrays(x, tx, big_t)
+        p_alive = self._p_alive_raw(x, tx, big_t)
+        groups = _distinct_pairs(x, big_t)
+        for t in ts:
+            if groups is None:
+                tt = np.broadcast_to(float(t), x.shape)
+                yield self._scale_bracket(x, self._bracket(tt, x, big_t), p_alive)
+            else:
+                ux, ut, inverse = groups
+                tt = np.broadcast_to(float(t), ux.shape)
+                yield self._scale_bracket(x, self._bracket(tt, ux, ut)[inverse], p_alive)
 
     def _p_alive_raw(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._require_fit()

@@ -1,8 +1,8 @@
 """Acquisition cohorts: who keeps buying, period by period after the first purchase.
 
-pandas rather than DuckDB here: a cohort table is one group-by over (customer, period) pairs; even
-a few million transactions reduce to a small (customer × period) frame, and the result is a pivot
-that pandas produces directly. DuckDB would add a round trip without changing the cost.
+The group-bys run in numpy on integers (customer codes from one factorize, period ordinals):
+grouping, joining and de-duplicating string ids in pandas cost ~15x more at 10M rows. The small
+(cohort × age) result is pivoted by pandas.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loyalty_lib.ltv.simple import _check_transactions
+from loyalty_lib.ltv.simple import _check_transactions, _codes, _distinct_keys
 
 _METRICS = ("retention", "customers", "revenue")
 
@@ -35,30 +35,65 @@ def cohort_table(
         raise ValueError(f"metric must be one of {_METRICS}; got {metric!r}")
     tx = _check_transactions(transactions, ("customer_id", "date", "amount"))
     try:
-        tx["period"] = tx["date"].dt.to_period(freq)
+        period = tx["date"].dt.to_period(freq)
     except ValueError as exc:
         raise ValueError(
             f"freq must be a pandas period alias such as 'M', 'Q', 'W', 'Y'; got {freq!r}"
         ) from exc
-    purchases = tx[~tx["is_refund"]]
-    if purchases.empty:
+    # Everything below runs on integers: period ordinals and customer codes.
+    ordinal = period.array.asi8
+    bought = ~tx["is_refund"].to_numpy(dtype=bool)
+    if not bought.any():
         raise ValueError("transactions has no purchases (all rows are refunds)")
-    first = purchases.groupby("customer_id")["period"].min().rename("cohort")
-    tx = tx.join(first, on="customer_id", how="inner")
-    # Ordinals straight from the PeriodArray: .map(lambda p: p.ordinal) boxed every row into a
-    # Period object (~90 % of this function's time; 8x slower on 1M rows).
-    ordinal = pd.Series(tx["period"].array.asi8, index=tx.index)
-    tx["age"] = ordinal - tx["cohort"].array.asi8
-    last_ordinal = int(ordinal.max())
-    sizes = first.value_counts().sort_index().rename("cohort_size")
-    sizes.index.name = "cohort"
+    codes, n_codes = _codes(tx["customer_id"])
+    lo = int(ordinal[bought].min())
+    n_per = int(ordinal[bought].max()) - lo + 1
+    # active (customer, period) pairs as sorted keys customer·n_per + (ordinal − lo)
+    keys = _distinct_keys(codes[bought] * n_per + (ordinal[bought] - lo), n_codes * n_per)
+    key_customer, key_period = np.divmod(keys, n_per)
+    starts = np.flatnonzero(np.diff(key_customer, prepend=-1))  # each customer's first key
+    cohort = np.full(n_codes, -1, dtype=np.int64)  # cohort − lo; −1: only refunds, no cohort
+    cohort[key_customer[starts]] = key_period[starts]
+    in_cohort = cohort[codes] >= 0
+    last_ordinal = int(ordinal[in_cohort].max())
+    counts = np.bincount(cohort[key_customer[starts]], minlength=n_per)
+    present = np.flatnonzero(counts)
+
+    def periods(offsets: np.ndarray) -> pd.PeriodIndex:
+        return pd.PeriodIndex(
+            pd.arrays.PeriodArray(lo + offsets.astype(np.int64), dtype=period.dtype),
+            name="cohort",
+        )
+
+    sizes = pd.Series(counts[present], index=periods(present), name="cohort_size")
 
     if metric == "revenue":
         # a refund dated before its customer's first purchase cannot be placed in a cohort age
-        values = tx[tx["age"] >= 0].groupby(["cohort", "age"])["amount"].sum()
+        row_cohort = cohort[codes]
+        age = ordinal - lo - row_cohort
+        rows = in_cohort & (age >= 0)
+        n_age = last_ordinal - lo + 1
+        # pandas' grouped sum (compensated, in row order) on one int key per (cohort, age)
+        sums = tx["amount"][rows].groupby(row_cohort[rows] * n_age + age[rows]).sum()
+        group_cohort, group_age = np.divmod(sums.index.to_numpy(), n_age)
+        sums = sums.to_numpy()
     else:
-        active = tx[~tx["is_refund"]].drop_duplicates(["customer_id", "period"])
-        values = active.groupby(["cohort", "age"]).size().astype(float)
+        # customers per (cohort, age): one count per active pair
+        pair = cohort[key_customer] * n_per + (key_period - cohort[key_customer])
+        if n_per * n_per <= max(pair.size, 1 << 16):
+            tally = np.bincount(pair, minlength=n_per * n_per)
+            group = np.flatnonzero(tally)
+            tally = tally[group]
+        else:
+            group, tally = np.unique(pair, return_counts=True)
+        group_cohort, group_age = np.divmod(group, n_per)
+        sums = tally.astype(float)
+    values = pd.Series(
+        sums,
+        index=pd.MultiIndex.from_arrays(
+            [periods(group_cohort), pd.Index(group_age.astype(np.int64), name="age")]
+        ),
+    )
     table = values.unstack("age").reindex(sizes.index)
     max_age = last_ordinal - min(p.ordinal for p in sizes.index)
     table = table.reindex(columns=range(max_age + 1)).fillna(0.0)
