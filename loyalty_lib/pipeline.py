@@ -522,6 +522,10 @@ def refresh_stored_notebooks(
 # --------------------------------------------------------------------------- HTML
 
 
+#: nbconvert's lab template minus the scripts it loads from a CDN (see the file).
+OFFLINE_REPORT_TEMPLATE = Path(__file__).parent / "resources" / "offline_report.html.j2"
+
+
 def export_html(
     notebook_path: str | Path,
     html_path: str | Path,
@@ -530,7 +534,8 @@ def export_html(
     remove_tags: Sequence[str] = ("course-only", "remove-cell"),
     title: str | None = None,
 ) -> Path:
-    """Render an executed notebook to one self-contained HTML file (PNG figures inlined as base64).
+    """Render an executed notebook to one self-contained HTML file (PNG figures inlined as base64,
+    no script loaded from the network).
 
     With ``no_input`` the page shows prose and outputs only: code, prompts and the parameters cells
     are left out (papermill's report mode only sets a hint nbconvert ignores, so we use the
@@ -549,6 +554,7 @@ def export_html(
     config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(
         config=config,
+        template_file=str(OFFLINE_REPORT_TEMPLATE),
         exclude_input=no_input,
         exclude_input_prompt=no_input,
         exclude_output_prompt=no_input,

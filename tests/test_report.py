@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -112,6 +113,7 @@ class _Scan(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.inputs, self.images, self.text, self.stack = 0, 0, [], []
+        self.remote: list[str] = []  # scripts, styles, images or links fetched from the network
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -123,6 +125,9 @@ class _Scan(HTMLParser):
             self.inputs += 1
         if tag == "img" and (attrs.get("src") or "").startswith("data:image/png;base64,"):
             self.images += 1
+        for name in ("src", "href"):
+            if re.match(r"\s*(https?:)?//", attrs.get(name) or ""):
+                self.remote.append(f"<{tag} {name}={attrs[name]}>")
         if tag not in self.VOID:
             self.stack.append(classes)
 
@@ -271,6 +276,9 @@ def test_html_is_code_free_with_embedded_charts(full):
     text = " ".join(scan.text)
     assert scan.inputs == 0
     assert scan.images > 3
+    # opens offline: nothing is fetched from a CDN (nbconvert's default page loads require.js
+    # and MathJax; the report's template drops them)
+    assert scan.remote == []
     assert "report.open_case" not in text and "write_summary" not in text
     # course-only cells are gone, client cells stay
     assert "What to do on Monday" not in text and "also the report template" not in text
