@@ -31,6 +31,8 @@ Conventions
   ``column_map`` and the whole original record is in ``rejected.raw`` (JSON, original headers).
 * Values are read as text first (so checks see the original text), ids and text are stripped of
   surrounding spaces, dates are normalised to midnight, money is in the file's currency units.
+  Typed Parquet columns (numbers, bools, dates) are checked as typed, without a text round trip,
+  with the outcome and the reported ``value`` text the text path gives (tests/test_data_fast.py).
 * Columns of the file that match no canonical column are not carried into ``accepted``.
 
 Decisions documented here because the course relies on them
@@ -53,10 +55,13 @@ Decisions documented here because the course relies on them
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
 import re
+import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,12 +363,20 @@ class LoadResult(Result):
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class _Raw:
-    frame: pd.DataFrame  # all columns str, original headers
+    frame: pd.DataFrame  # original headers; columns str, except the typed ones below
     lines: np.ndarray  # int64, source line of each record
     bad_fields: pd.Series | None  # "n fields, expected m" for malformed rows, else NaN
     name: str
     encoding: str | None = None
     delimiter: str | None = None
+    # Parquet: headers whose column keeps its type (numbers, bools, dates) instead of text;
+    # _typed_text gives the text the text path would have seen.
+    typed: frozenset[str] = frozenset()
+
+
+def _line_numbers(n: int) -> np.ndarray:
+    """Lines 2..n+1: record i of a file without embedded newlines or blank lines."""
+    return np.arange(2, n + 2, dtype=np.int64)
 
 
 def _decode(data: bytes, name: str, file: str) -> tuple[str, str]:
@@ -482,6 +495,16 @@ def _dedupe(headers: list[str]) -> list[str]:
     return out
 
 
+def _parse_csv_arrow(source: Any, delimiter: str) -> pd.DataFrame | None:
+    """``pd.read_csv`` with Arrow's multithreaded reader, all text; None if Arrow refuses."""
+    try:
+        return pd.read_csv(
+            source, sep=delimiter, dtype=str, keep_default_na=False, engine="pyarrow"
+        )
+    except Exception:  # any irregularity: let the careful path report it
+        return None
+
+
 def _read_csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
     """Arrow's multithreaded reader (~10x pandas' C parser for text columns) for regular files.
 
@@ -489,15 +512,8 @@ def _read_csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
     count, no field or header holds a newline and no blank line was skipped. Anything else goes
     to the slower pandas path, which tracks line numbers.
     """
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            engine="pyarrow",
-        )
-    except Exception:  # any irregularity: let the careful path report it
+    frame = _parse_csv_arrow(io.BytesIO(text.encode("utf-8")), delimiter)
+    if frame is None:
         return None
     if any("\n" in str(h) for h in frame.columns):
         return None
@@ -506,6 +522,125 @@ def _read_csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
     if '"' in text and any(frame[c].str.contains("\n", regex=False).any() for c in frame.columns):
         return None
     return frame
+
+
+# The characters str.strip() removes that are ASCII (it also removes \x1c-\x1f; bytes.strip doesn't).
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _text_end(data: bytes) -> int | None:
+    """Byte length of ``data.decode("utf-8").rstrip()`` (UTF-8 ``data``); None when in doubt."""
+    end = len(data)
+    while end and data[end - 1] in _ASCII_SPACE:
+        end -= 1
+    if end and data[end - 1] >= 0x80:  # ends in a multi-byte character: is it a Unicode space?
+        start = end - 1
+        while start > max(end - 4, 0) and 0x80 <= data[start] < 0xC0:
+            start -= 1
+        try:
+            if data[start:end].decode("utf-8").isspace():
+                return None  # e.g. a trailing NBSP: the text path decides
+        except UnicodeDecodeError:
+            return None
+    return end
+
+
+@dataclass
+class _Utf8Scan:
+    """What ``_read_csv_fast`` checks in the text, found in one pass over a UTF-8 file's bytes."""
+
+    encoding: str  # "utf-8-sig" (BOM) or "utf-8", as _decode would pick
+    header: str  # the first line, without the BOM
+    newlines: int  # "\n" in the text without its trailing whitespace
+    quoted: bool  # a '"' after the first line (only then can a field hold a newline)
+
+
+def _scan_utf8(path: Path, block: int = 1 << 24) -> _Utf8Scan | None:
+    """Scan the file in blocks if it is UTF-8 without NUL and not blank, else None.
+
+    A 10M-row file is ~450 MB: reading it block by block, instead of holding its bytes, its
+    decoded text and a re-encoding of it, keeps ~1.3 GB out of the peak.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = size = 0
+    header: bytes | None = None
+    head = b""
+    quoted = False
+    # The last block with something besides ASCII whitespace, where that ends (as in
+    # text.rstrip()) and the absolute offset of that end; newlines after it.
+    content, content_end, end_at, trailing = b"", 0, 0, 0
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(block):
+                if b"\x00" in chunk:
+                    return None  # _decode refuses NUL characters
+                if not chunk.isascii() or decoder.getstate()[0]:
+                    decoder.decode(chunk)
+                newlines += chunk.count(b"\n")
+                if header is None:
+                    cut = chunk.find(b"\n")
+                    if cut < 0:
+                        head += chunk
+                    else:
+                        header = head + chunk[:cut]
+                        quoted = b'"' in chunk[cut:]
+                else:
+                    quoted = quoted or b'"' in chunk
+                end = len(chunk)
+                while end and chunk[end - 1] in _ASCII_SPACE:
+                    end -= 1
+                if end:
+                    content, content_end, end_at = chunk, end, size + end
+                    trailing = chunk.count(b"\n", end)
+                else:
+                    trailing += chunk.count(b"\n")
+                size += len(chunk)
+            decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError):
+        return None
+    if header is None:
+        header = head
+    if _text_end(content[:content_end]) != content_end:
+        return None  # ends in a Unicode space (or a character split across blocks): unsure
+    newlines -= trailing
+    encoding = "utf-8"
+    if header.startswith(codecs.BOM_UTF8):
+        encoding, header = "utf-8-sig", header[len(codecs.BOM_UTF8) :]
+        if header.startswith(codecs.BOM_UTF8):
+            return None  # a second BOM is text to the text path
+    if end_at <= (3 if encoding == "utf-8-sig" else 0):
+        return None  # empty: the text path reports it
+    return _Utf8Scan(encoding, header.decode("utf-8"), newlines, quoted)
+
+
+def _has_newline(s: pd.Series) -> bool:
+    """Whether any value of the text column holds "\\n" (a byte scan of Arrow's buffers)."""
+    chunks = _string_chunks(s)
+    if chunks is None:
+        return bool(s.str.contains("\n", regex=False).any())
+    return any(bool((data[at[0] : at[-1]] == 10).any()) for data, at in chunks)
+
+
+def _read_utf8_fast(path: Path, name: str) -> _Raw | None:
+    """A regular UTF-8 CSV read by Arrow straight from the file, or None for the text path.
+
+    The same frame as decoding the file and handing Arrow the re-encoded text (that path's
+    checks are made on the bytes by ``_scan_utf8``), without holding the file in memory.
+    """
+    scan = _scan_utf8(path)
+    if scan is None:
+        return None
+    delimiter = _sniff_delimiter(scan.header)
+    frame = _parse_csv_arrow(path, delimiter)
+    if frame is None or any("\n" in str(h) for h in frame.columns):
+        return None
+    if scan.newlines != len(frame):
+        return None
+    if scan.quoted and any(_has_newline(frame[c]) for c in frame.columns):
+        return None
+    lines = _line_numbers(len(frame))
+    _release_arrow_memory()
+    return _Raw(frame, lines, None, name, scan.encoding, delimiter)
 
 
 def _record_lines(frame: pd.DataFrame, text: str, bad: pd.Series | None) -> np.ndarray:
@@ -567,8 +702,126 @@ def _frame_to_text(df: pd.DataFrame) -> pd.DataFrame:
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 text = s.astype(str)  # mixed objects, lists, ...: Python's str() per value
         text = text.astype("str").mask(missing, "")
-        out[str(col)] = text
+        # By position: a frame with another index (a filtered one) must not align to NaN.
+        out[str(col)] = text.reset_index(drop=True)
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+
+
+_MAX_EXACT_INT = 2**53  # integers up to this size are exact in float64
+# datetime.date's range (years 1-9999) in days since 1970-01-01, Arrow's date32 unit.
+_DATE_MIN_DAYS, _DATE_MAX_DAYS = -719_162, 2_932_896
+
+
+def _parquet_columns(table: Any) -> dict[str, pd.Series] | None:
+    """The Parquet table as pandas columns: text columns str, the rest typed; None if unsure.
+
+    Text columns (Arrow strings, null → "") are what the text path makes of them. Numbers and
+    bools without nulls are what ``pd.read_parquet`` gives (NumPy), ints with nulls float64 as
+    there; dates, timestamps and bools with nulls stay Arrow-backed (``pd.read_parquet`` would
+    box every value into a Python object). None sends the file to the text path: a stored pandas
+    index, repeated or renamed columns, types outside these, dates outside Python's range.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    meta = table.schema.pandas_metadata or {}
+    if any(not isinstance(i, dict) for i in meta.get("index_columns", [])):
+        return None
+    if len(meta.get("column_indexes", [])) > 1:
+        return None
+    names = table.column_names
+    if not names or len(set(names)) != len(names):
+        return None
+    for col in meta.get("columns", []):
+        if col.get("field_name") in names and str(col.get("name")) != col.get("field_name"):
+            return None
+    index = pd.RangeIndex(table.num_rows)
+    out: dict[str, pd.Series] = {}
+    for name, col in zip(names, table.columns, strict=True):
+        t = col.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            col = col.cast(pa.large_string())
+            if col.null_count:
+                col = col.fill_null("")
+            s = col.to_pandas()
+            if s.dtype != "str":
+                return None
+        elif pa.types.is_integer(t) and col.null_count:
+            low_high = pc.min_max(col).values()
+            if any(v.as_py() is not None and abs(v.as_py()) > _MAX_EXACT_INT for v in low_high):
+                return None  # pandas makes it float64 (or Int64 from pandas metadata): unsure
+            s = pd.Series(col.to_numpy(zero_copy_only=False).astype(np.float64), copy=False)
+        elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+            if pa.types.is_boolean(t) and col.null_count:
+                s = pd.Series(pd.arrays.ArrowExtensionArray(col), copy=False)
+            else:
+                s = pd.Series(col.to_numpy(zero_copy_only=False), copy=False)
+        elif pa.types.is_date(t) or pa.types.is_timestamp(t):
+            if pa.types.is_date(t):
+                low, high = pc.min_max(col.cast(pa.date32())).values()
+                if low.is_valid and (low.value < _DATE_MIN_DAYS or high.value > _DATE_MAX_DAYS):
+                    return None  # outside datetime.date's years 1-9999: let pandas raise
+            s = pd.Series(pd.arrays.ArrowExtensionArray(col), copy=False)
+        else:
+            return None
+        out[name] = s.set_axis(index)
+    return out
+
+
+def _typed_text(s: pd.Series) -> pd.Series:
+    """Text of typed Parquet values, as the text path gets it (pd.read_parquet, _frame_to_text)."""
+    if isinstance(s.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        values = pa.table({"v": pa.array(s.array)}).to_pandas()["v"]
+    else:
+        values = s.reset_index(drop=True)
+    return _frame_to_text(pd.DataFrame({"v": values}))["v"].set_axis(s.index)
+
+
+def _release_arrow_memory() -> None:
+    """Hand memory Arrow freed back to the system (its allocator keeps freed blocks for reuse,
+    which NumPy's allocations can't use): ~100 MB of the peak per 6M rows read."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def release_memory() -> None:
+    """Hand all memory freed since loading back to the operating system (call after dropping a
+    big LoadResult, before another process needs the room).
+
+    Freed blocks otherwise stay with the allocators, glibc's malloc for NumPy and pandas and
+    Arrow's own pool for its strings: after loading 10M rows, ``loyalty report`` kept ~2 GB
+    resident while its notebook's kernel, a second process, loaded the validated tables again.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    _release_arrow_memory()
+    libc = ctypes.util.find_library("c")
+    if libc and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc (e.g. musl): nothing to do
+            ctypes.CDLL(libc).malloc_trim(0)
+
+
+def _read_parquet(path: Path, name: str) -> _Raw:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    columns = _parquet_columns(table)
+    n = table.num_rows
+    del table
+    _release_arrow_memory()
+    lines = _line_numbers(n)
+    if columns is None:
+        frame = _frame_to_text(pd.read_parquet(path))
+        return _Raw(frame, lines, None, name)
+    typed = frozenset(h for h, s in columns.items() if s.dtype != "str")
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
+    return _Raw(frame, lines, None, name, typed=typed)
 
 
 def _read(source: str | Path | pd.DataFrame) -> _Raw:
@@ -577,7 +830,7 @@ def _read(source: str | Path | pd.DataFrame) -> _Raw:
         if source.shape[1] == 0:
             raise LoyaltyDataError(f"{name}: no columns", file=name)
         frame = _frame_to_text(source)
-        return _Raw(frame, np.arange(len(frame), dtype=np.int64) + 2, None, name)
+        return _Raw(frame, _line_numbers(len(frame)), None, name)
     if not isinstance(source, str | Path):
         raise TypeError(
             f"source must be a path (str or Path) or a pandas DataFrame, "
@@ -592,12 +845,14 @@ def _read(source: str | Path | pd.DataFrame) -> _Raw:
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            frame = _frame_to_text(pd.read_parquet(path))
-            return _Raw(frame, np.arange(len(frame), dtype=np.int64) + 2, None, name)
+            return _read_parquet(path, name)
         if suffix in (".xlsx", ".xlsm", ".xls"):
             frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
             frame = frame.astype("str")
-            return _Raw(frame, np.arange(len(frame), dtype=np.int64) + 2, None, name)
+            return _Raw(frame, _line_numbers(len(frame)), None, name)
+        fast = _read_utf8_fast(path, name)
+        if fast is not None:
+            return fast
         data = path.read_bytes()
     except LoyaltyDataError:
         raise
@@ -606,14 +861,13 @@ def _read(source: str | Path | pd.DataFrame) -> _Raw:
             f"{name}: cannot read the file ({type(exc).__name__}: {exc})", file=file
         ) from exc
     text, encoding = _decode(data, name, file)
+    del data
     if not text.strip():
         raise LoyaltyDataError(f"{name}: file is empty (no header row)", file=file)
     delimiter = _sniff_delimiter(text.split("\n", 1)[0])
     frame = _read_csv_fast(text, delimiter)
     if frame is not None:
-        return _Raw(
-            frame, np.arange(len(frame), dtype=np.int64) + 2, None, name, encoding, delimiter
-        )
+        return _Raw(frame, _line_numbers(len(frame)), None, name, encoding, delimiter)
     frame, bad = _read_csv_text(text, name, file, delimiter)
     lines = _record_lines(frame, text, bad)
     blank = _drop_blank_lines(frame, lines, text)
@@ -765,25 +1019,82 @@ def _detect_decimal(columns: list[pd.Series], sample: int = 100_000) -> str:
     return "," if comma > dot else "."
 
 
-def _to_number(s: pd.Series, decimal: str) -> pd.Series:
+def _to_number(s: pd.Series, decimal: str, *, stripped: bool = False) -> pd.Series:
     """Text → float64 (NaN where it is not a number), by the file's decimal separator.
 
     Spaces / NBSP / apostrophes are thousands separators. With decimal "," a "." is a thousands
     separator unless the value has no "," and is not grouped like "1.234" ("1234.50" still reads
     as 1234.5); with decimal "." a lone "," is a decimal comma unless grouped like "1,234".
+    ``stripped``: ``s`` has no surrounding spaces already.
     """
-    t = s.str.strip()
-    # Fast path: plain numbers go straight to the C parser; only the rest is cleaned.
+    t = s if stripped else s.str.strip()
+    # Fast path: plain numbers go straight to a C parser; only the rest is cleaned.
     if decimal == ",":
         plain = ~t.str.contains(".", regex=False)
-        num = pd.to_numeric(t.str.replace(",", ".", regex=False).where(plain, ""), errors="coerce")
+        num = _numeric(t.str.replace(",", ".", regex=False).where(plain, ""))
     else:
-        num = pd.to_numeric(t, errors="coerce")
-    num = num.astype("float64").where(np.isfinite(num))
-    slow = (num.isna() & (t != "")).to_numpy()
+        num = _numeric(t)
+    finite = np.isfinite(num.to_numpy())
+    if finite.all():
+        return num
+    num = num.where(finite)
+    slow = ~finite & (t != "").to_numpy()
     if slow.any():
         num[slow] = _to_number_slow(t[slow], decimal).to_numpy()
     return num
+
+
+# Plain decimal / scientific notation: Arrow's parser and pd.to_numeric read it to the same float.
+_PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def _numeric(t: pd.Series) -> pd.Series:
+    """``pd.to_numeric(t, errors="coerce")`` as float64, ~6x faster and without Python objects.
+
+    Arrow parses the text; values in other notations ("inf", "1,5", words) go to
+    ``pd.to_numeric``. pd.to_numeric reads an all-integer column as int64 first, which turns
+    "-0" into 0.0 and rounds integers above 2**53 its own way: a column with either is
+    handed to pd.to_numeric whole.
+    """
+
+    def reference() -> pd.Series:
+        return pd.to_numeric(t, errors="coerce").astype("float64")
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(t.array)
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return reference()
+        try:
+            values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+            rest = None
+        except pa.ArrowInvalid:  # some values are not plain numbers
+            plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_NUMBER), False)
+            parsed = pc.cast(pc.if_else(plain, arr, pa.scalar(None, arr.type)), pa.float64())
+            values = parsed.to_numpy(zero_copy_only=False)
+            rest = ~plain.to_numpy(zero_copy_only=False)
+    except (TypeError, ValueError, pa.ArrowException):
+        return reference()
+    if not values.flags.writeable:
+        values = values.copy()
+    if rest is not None and rest.any():
+        values[rest] = pd.to_numeric(t[rest], errors="coerce").astype("float64").to_numpy()
+    zeros = values == 0
+    if zeros.any() and np.signbit(values[zeros]).any():
+        return reference()
+    del zeros
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: nothing big
+        big = len(values) and (
+            np.nanmax(values) > _MAX_EXACT_INT or np.nanmin(values) < -_MAX_EXACT_INT
+        )
+    if big:
+        finite = np.isfinite(values)  # infinities are fine: only big finite values count
+        if np.any(np.abs(values[finite]) > _MAX_EXACT_INT):
+            return reference()
+    return pd.Series(values, index=t.index, copy=False)
 
 
 def _to_number_slow(s: pd.Series, decimal: str) -> pd.Series:
@@ -808,18 +1119,48 @@ def _parse_dates_unique(u: pd.Series) -> pd.Series:
         got = parts[group].notna()
         if got.any():
             parsed = pd.to_datetime(parts.loc[got, group], format=fmt, errors="coerce")
+            # Days outside datetime64[ns] (years 1677-2262) are unparseable, not a crash.
+            parsed = parsed.where((parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max))
             result[got] = parsed.astype("datetime64[ns]")
     return result
 
 
 def _to_date(s: pd.Series) -> pd.Series:
     """Text → datetime64[ns] at midnight; ISO, dd.mm.yyyy, dd.mm.yy, optional time; NaT if not."""
+    return _to_date_coded(s)[0]
+
+
+def _factorize_text(s: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(s)`` for a text column without missing values, with int32 codes.
+
+    Arrow's dictionary encoding directly: pandas would widen its codes to int64 (80 MB more
+    at 10M rows).
+    """
+    import pyarrow as pa
+
+    arr = pa.array(s.array) if len(s) else None
+    if not isinstance(arr, pa.ChunkedArray) or arr.null_count or arr.num_chunks == 0:
+        return pd.factorize(s)
+    encoded = arr.dictionary_encode()
+    # A chunked array's chunks share one memo table: each chunk's dictionary extends the last.
+    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
+    return codes, pd.Index(dictionary.to_pandas(), dtype="str")
+
+
+def _to_date_coded(s: pd.Series) -> tuple[pd.Series, np.ndarray, Any]:
+    """``_to_date`` and the factorization of ``s`` it parsed (codes, distinct texts)."""
     if len(s) == 0:
-        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    codes, uniques = pd.factorize(s)
-    parsed = _parse_dates_unique(pd.Series(uniques, dtype="str")).to_numpy()
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), np.zeros(0, int), []
+    codes, uniques = _factorize_text(s)
+    parsed = _dates_at_midnight(pd.Series(uniques, dtype="str"))
     out = parsed.take(codes)  # factorize gives no -1 codes: the text has no missing values
-    return pd.Series(out, index=s.index, dtype="datetime64[ns]").dt.normalize()
+    return pd.Series(out, index=s.index, dtype="datetime64[ns]"), codes, uniques
+
+
+def _dates_at_midnight(u: pd.Series) -> np.ndarray:
+    """Distinct date texts → datetime64[ns] at midnight (normalised here, not after the take)."""
+    return _parse_dates_unique(u).dt.normalize().to_numpy(dtype="datetime64[ns]")
 
 
 def _map_words(s: pd.Series, lookup: Mapping[str, Any]) -> pd.Series:
@@ -836,152 +1177,489 @@ def _map_words(s: pd.Series, lookup: Mapping[str, Any]) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 # Validation: the first problem of each row wins.
 # ---------------------------------------------------------------------------------------------
+_DATE_COLUMNS = frozenset({"date", "start_date", "first_purchase", "last_purchase"})
+_NUMBER_COLUMNS = frozenset(
+    {"amount", "score", "frequency", "recency", "T", "monetary", "orders", "total_spend"}
+)
+
+
+def _is_number_column(canon: str) -> bool:
+    return canon in _NUMBER_COLUMNS or canon.startswith("rating_")
+
+
+def _keeps_type(canon: str, s: pd.Series, decimal: str) -> bool:
+    """Whether a typed Parquet column is validated as typed (else as its text) for ``canon``.
+
+    Only where the typed checks give what parsing the column's text gives: dates for date
+    columns, float64 / integers for numbers (with "." as decimal separator, no -0.0, integers
+    exact in float64), bools for the refund flag.
+    """
+    if canon in _DATE_COLUMNS:
+        if not isinstance(s.dtype, pd.ArrowDtype):
+            return False
+        import pyarrow as pa
+
+        return pa.types.is_date(s.dtype.pyarrow_dtype) or pa.types.is_timestamp(
+            s.dtype.pyarrow_dtype
+        )
+    if _is_number_column(canon):
+        if decimal != "." or isinstance(s.dtype, pd.ArrowDtype):
+            return False
+        values = s.to_numpy()
+        if values.dtype == np.float64:
+            # "-0" parses as 0.0 or -0.0 depending on the rest of the column: keep the text path.
+            return not bool(np.any((values == 0) & np.signbit(values)))
+        if values.dtype.kind in "iu":
+            return len(values) == 0 or (
+                int(values.min()) >= -_MAX_EXACT_INT and int(values.max()) <= _MAX_EXACT_INT
+            )
+        return False
+    if canon == "is_refund":
+        return s.dtype == bool or (
+            isinstance(s.dtype, pd.ArrowDtype) and str(s.dtype.pyarrow_dtype) == "bool"
+        )
+    return False
+
+
+def _string_chunks(s: pd.Series) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """(UTF-8 bytes, offsets) per Arrow chunk of a text column without nulls, else None.
+
+    Value i of a chunk is ``bytes[offsets[i]:offsets[i + 1]]``; both are views of Arrow's buffers.
+    """
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(s.array)
+    except (TypeError, ValueError, pa.ArrowException):
+        return None
+    out = []
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if chunk.null_count:
+            return None
+        if pa.types.is_large_string(chunk.type):
+            width = np.int64
+        elif pa.types.is_string(chunk.type):
+            width = np.int32
+        else:
+            return None
+        if len(chunk) == 0:
+            continue
+        _, offsets, data = chunk.buffers()
+        at = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        values = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+        out.append((values, at.astype(np.int64, copy=False)))
+    return out
+
+
+def _strip(s: pd.Series) -> pd.Series:
+    """``s.str.strip()``; ``s`` itself when nothing would be stripped (one copy less in memory)."""
+    chunks = _string_chunks(s)
+    if chunks is not None:
+        edgy = False
+        for data, at in chunks:
+            start, end = at[:-1], at[1:]
+            filled = end > start
+            first, last = data[start[filled]], data[end[filled] - 1]
+            # A value starting and ending in printable ASCII other than space has nothing to strip
+            # (whatever else counts as whitespace is a control or a non-ASCII character).
+            if (
+                (first < 0x21).any()
+                or (first > 0x7E).any()
+                or (last < 0x21).any()
+                or (last > 0x7E).any()
+            ):
+                edgy = True
+                break
+        if not edgy:
+            return s
+    t = s.str.strip()
+    after = _string_chunks(t)
+    if chunks is None or after is None:
+        return t
+    # Stripping only removes characters: the same total length means every value is unchanged.
+    size = [sum(int(at[-1] - at[0]) for _, at in cs) for cs in (chunks, after)]
+    return s if size[0] == size[1] else t
+
+
+_WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
+
+
+def _words_at(data: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The 8 bytes of ``data`` from each position in ``at`` as little-endian uint64 (0 past the end)."""
+    n = len(data)
+    cut = max(n - 8, 0)  # positions from here on are read from a zero-padded copy of the tail
+    out = np.empty(len(at), dtype=np.uint64)
+    inside = at < cut
+    if inside.any():
+        window = np.ndarray((n - 7,), dtype="<u8", buffer=data, strides=(1,))
+        out[inside] = window[at[inside]]
+    if not inside.all():
+        tail = np.zeros(16, dtype=np.uint8)
+        tail[: n - cut] = data[cut:]
+        window = np.ndarray((9,), dtype="<u8", buffer=tail, strides=(1,))
+        out[~inside] = window[at[~inside] - cut]
+    return out
+
+
+def _surely_distinct(s: pd.Series) -> bool:
+    """True if the text values of ``s`` are certainly all different (False: maybe not).
+
+    Hashes each value's length, first 8 and last 8 bytes into 64 bits: different hashes mean
+    different values, so a hash column without repeats (one sort, ~0.2 s per 10M) settles it.
+    Factorizing 10M distinct strings instead takes ~3 CPU s and ~1 GB.
+    """
+    chunks = _string_chunks(s)
+    if chunks is None or len(s) < 2:
+        return False
+    hashes = np.empty(len(s), dtype=np.uint64)
+    k = 0
+    for data, at in chunks:
+        start, length = at[:-1], np.diff(at)
+        h = _words_at(data, start) & _WORD_MASKS[np.minimum(length, 8)]
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        long = length >= 8
+        last = np.zeros(len(start), dtype=np.uint64)
+        last[long] = _words_at(data, at[1:][long] - 8)
+        h ^= last * np.uint64(0xC2B2AE3D27D4EB4F) + length.astype(np.uint64)
+        hashes[k : k + len(h)] = h
+        k += len(h)
+    hashes.sort()
+    return not bool((hashes[1:] == hashes[:-1]).any())
+
+
+class _Columns:
+    """The mapped columns by canonical name: text (str, the original text) or typed (Parquet)."""
+
+    def __init__(self, raw: _Raw, mapping: dict[str, str], decimal: str) -> None:
+        self.raw = raw
+        self.mapping = mapping
+        self.index = raw.frame.index
+        self.data: dict[str, pd.Series] = {}
+        self.typed: set[str] = set()
+        for canon, header in mapping.items():
+            s = raw.frame[header]
+            if header in raw.typed:
+                if _keeps_type(canon, s, decimal):
+                    self.typed.add(canon)
+                else:
+                    s = _typed_text(s)
+            self.data[canon] = s
+        self._stripped: dict[str, pd.Series] = {}
+        self._blank: dict[str, np.ndarray] = {}
+
+    def __contains__(self, canon: str) -> bool:
+        return canon in self.data
+
+    def __getitem__(self, canon: str) -> pd.Series:
+        return self.data[canon]
+
+    def __iter__(self) -> Any:
+        return iter(self.data)
+
+    def strip(self, canon: str) -> pd.Series:
+        """The text without surrounding spaces (text columns only)."""
+        if canon not in self._stripped:
+            self._stripped[canon] = _strip(self.data[canon])
+        return self._stripped[canon]
+
+    def blank(self, canon: str) -> np.ndarray:
+        """Rows where the value is missing: empty text, or a null / NaN typed value."""
+        if canon not in self._blank:
+            if canon in self.typed:
+                self._blank[canon] = self.data[canon].isna().to_numpy()
+            else:
+                self._blank[canon] = (self.strip(canon) == "").to_numpy()
+        return self._blank[canon]
+
+    def shrink(self, canon: str, codes: np.ndarray, uniques: Any) -> None:
+        """Hold a parsed text column as categories + codes, which give back the same text.
+
+        ``codes``/``uniques`` factorize the stripped text; used only when stripping changed
+        nothing. The text is still needed for rejected rows, but a 10M-row date column takes
+        ~20 MB this way instead of ~180 MB.
+        """
+        header = self.mapping[canon]
+        if (
+            canon in self.typed
+            or self._stripped.get(canon) is not self.data[canon]
+            or list(self.mapping.values()).count(header) != 1
+        ):
+            return
+        cat = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str"))
+        s = pd.Series(cat, index=self.index, copy=False)
+        self.raw.frame[header] = s
+        self.data[canon] = self._stripped[canon] = s
+        _release_arrow_memory()
+
+    def text_at(self, canon: str, mask: np.ndarray) -> np.ndarray:
+        """The original text of the rows in ``mask`` (object array of str)."""
+        s = self.data[canon][mask]
+        if canon in self.typed:
+            s = _typed_text(s)
+        return s.to_numpy(dtype=object)
+
+
+def _repeats(keys: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose key tuple appeared on an earlier row, and each row's first row of its key.
+
+    Missing values are equal to each other, as in ``DataFrame.duplicated``. Each key is
+    factorized once and the codes combined into one integer per row, so repeated strings are
+    hashed once (``DataFrame.duplicated`` plus ``groupby`` hashed them twice).
+    """
+    n = len(keys[0])
+    if any(isinstance(k, pd.Series) and _surely_distinct(k) for k in keys):
+        return np.zeros(n, dtype=bool), np.arange(n)
+    combined: np.ndarray | None = None
+    size = 1
+    for key in keys:
+        codes, uniques = pd.factorize(key, use_na_sentinel=False)
+        if len(uniques) == n:  # this key alone differs on every row: no repeats at all
+            return np.zeros(n, dtype=bool), np.arange(n)
+        codes = codes.astype(np.int64, copy=False)
+        if combined is None:
+            combined, size = codes, len(uniques)
+            continue
+        if size * len(uniques) >= 2**62:
+            combined, seen = pd.factorize(combined)
+            size = len(seen)
+        combined = combined * len(uniques) + codes
+        size *= len(uniques)
+    assert combined is not None
+    if len(keys) > 1:
+        combined, _ = pd.factorize(combined)
+    # factorize numbers keys by first appearance: a row is first of its key iff its code is new.
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        first[1:] = combined[1:] > np.maximum.accumulate(combined)[:-1]
+    return ~first, np.flatnonzero(first)[combined]
+
+
 class _Rejections:
-    def __init__(self, raw: _Raw, canon: pd.DataFrame) -> None:
-        n = len(canon)
-        self.reason = np.full(n, None, dtype=object)
-        self.column = np.full(n, None, dtype=object)
-        self.value = np.full(n, None, dtype=object)
-        self.canon = canon
+    """The first problem of each rejected row: its column, original text and reason."""
+
+    def __init__(self, raw: _Raw, cols: _Columns) -> None:
+        self._ok = np.ones(len(cols.index), dtype=bool)
+        # (row positions, column, reasons, values) per call: three object arrays as long as the
+        # file would take 240 MB at 10M rows, for the few rows that are usually rejected.
+        self._parts: list[tuple[np.ndarray, str, Any, Any]] = []
+        self.cols = cols
         if raw.bad_fields is not None:
             marked = raw.bad_fields.notna().to_numpy()
             self._set(marked, "", "wrong number of fields", raw.bad_fields.to_numpy())
 
     @property
     def ok(self) -> np.ndarray:
-        return pd.isna(self.reason)
+        """Rows not rejected so far (a copy)."""
+        return self._ok.copy()
 
-    def _set(self, mask: np.ndarray, column: str, reason: Any, value: Any) -> None:
-        new = np.asarray(mask, dtype=bool) & self.ok
+    def _set(self, mask: np.ndarray, column: str, reason: Any, value: Any = None) -> None:
+        """Reject rows in ``mask`` not rejected yet; ``value`` None = the column's original text."""
+        new = np.asarray(mask, dtype=bool) & self._ok
         if not new.any():
             return
-        self.reason[new] = reason[new] if isinstance(reason, np.ndarray) else reason
-        self.column[new] = column
-        self.value[new] = value[new] if isinstance(value, np.ndarray) else value
+        pos = np.flatnonzero(new)
+        if value is None:
+            value = self.cols.text_at(column, new)
+        elif isinstance(value, np.ndarray):
+            value = value[pos]
+        self._parts.append(
+            (pos, column, reason[pos] if isinstance(reason, np.ndarray) else reason, value)
+        )
+        self._ok[new] = False
+
+    def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rejected row positions (ascending) and their column, value and reason."""
+        n = sum(len(p[0]) for p in self._parts)
+        pos = np.empty(n, dtype=np.int64)
+        column, value, reason = (np.empty(n, dtype=object) for _ in range(3))
+        k = 0
+        for at, col, why, val in self._parts:
+            sl = slice(k, k + len(at))
+            pos[sl], column[sl], reason[sl] = at, col, why
+            value[sl] = val
+            k += len(at)
+        order = np.argsort(pos, kind="stable")
+        return pos[order], column[order], value[order], reason[order]
 
     def add(self, mask: Any, column: str, reason: Any) -> None:
         """Reject rows where ``mask`` holds (unless already rejected); value = original text."""
-        mask = np.asarray(mask, dtype=bool)
-        if mask.any():
-            self._set(mask, column, reason, self.canon[column].to_numpy(dtype=object))
+        self._set(np.asarray(mask, dtype=bool), column, reason)
 
     def empty(self, column: str) -> np.ndarray:
-        e = (self.canon[column].str.strip() == "").to_numpy()
+        e = self.cols.blank(column)
         self.add(e, column, f"empty {column}")
         return e
 
     def duplicates(
         self,
-        keys: list[str],
+        keys: list[Any],
         column: str,
         label: str,
         lines: np.ndarray,
-        values: pd.DataFrame,
-        extra: pd.Series | None = None,
+        extra: Any = None,
     ) -> None:
-        """Among rows still accepted, reject repeats of ``keys`` as "duplicate <label> of line N"."""
-        ok = self.ok
+        """Among rows still accepted, reject repeats of ``keys`` as "duplicate <label> of line N".
+
+        ``keys`` are row-aligned Series / arrays; the result does not depend on their order (put
+        the most selective first: a key that is unique on its own ends the search).
+        """
+        ok = self._ok
         if extra is not None:
-            ok = ok & extra.to_numpy(dtype=bool)
+            ok = ok & np.asarray(extra, dtype=bool)
         if not ok.any():
             return
-        sub = values.loc[ok, keys].copy()
-        sub["__line"] = lines[ok]
-        dup = sub.duplicated(keys, keep="first").to_numpy()
+        every = bool(ok.all())
+        sub = [k if every else k[ok] for k in keys]
+        dup, first = _repeats(sub)
         if not dup.any():
             return
-        first = sub.groupby(keys, sort=False, dropna=False)["__line"].transform("first").to_numpy()
+        pos = np.flatnonzero(ok)
+        first_line = lines[pos][first[dup]]
+        pos = pos[dup]
         reason = np.full(len(ok), None, dtype=object)
         mask = np.zeros(len(ok), dtype=bool)
-        pos = np.flatnonzero(ok)[dup]
         mask[pos] = True
-        reason[pos] = [f"duplicate {label} of line {n}" for n in first[dup]]
-        self._set(mask, column, reason, self.canon[column].to_numpy(dtype=object))
+        reason[pos] = [f"duplicate {label} of line {n}" for n in first_line]
+        self._set(mask, column, reason)
+
+
+def _typed_number(s: pd.Series) -> pd.Series:
+    """A typed number column as ``_to_number`` reads its text: NaN where missing or infinite."""
+    x = s.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(x)
+    if finite.all():
+        return pd.Series(x, index=s.index, copy=False)
+    return pd.Series(np.where(finite, x, np.nan), index=s.index)
+
+
+def _typed_date(s: pd.Series) -> pd.Series:
+    """A typed date / timestamp column as ``_to_date`` reads its text (each distinct value once)."""
+    import pyarrow as pa
+
+    kind = s.dtype.pyarrow_dtype
+    missing = s.isna().to_numpy()
+    if pa.types.is_date32(kind) and not missing.all():
+        # Days since 1970 index a table of the distinct days' parsed values: no hashing.
+        days = pa.array(s.array).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+        low, high = int(days[~missing].min()), int(days[~missing].max())
+        days = days - np.int32(low)
+        days[missing] = 0
+        seen = np.zeros(high - low + 1, dtype=bool)
+        seen[days] = True
+        distinct = np.flatnonzero(seen).astype(np.int32)
+        as_dates = pa.array(distinct + np.int32(low), type=pa.int32()).cast(pa.date32())
+        text = _typed_text(pd.Series(pd.arrays.ArrowExtensionArray(as_dates))).str.strip()
+        table = np.full(high - low + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+        table[distinct] = _dates_at_midnight(pd.Series(text.to_numpy(), dtype="str"))
+        out = table[days]
+        out[missing] = np.datetime64("NaT")
+        return pd.Series(out, index=s.index, dtype="datetime64[ns]")
+    codes, uniques = pd.factorize(s)  # -1 for missing values
+    text = _typed_text(pd.Series(uniques)).str.strip()
+    parsed = _dates_at_midnight(pd.Series(text.to_numpy(), dtype="str"))
+    out = np.append(parsed, np.datetime64("NaT", "ns")).take(codes)
+    return pd.Series(out, index=s.index, dtype="datetime64[ns]")
 
 
 def _number_checks(
-    rej: _Rejections, s: pd.Series, column: str, decimal: str, required: bool = True
+    rej: _Rejections, cols: _Columns, column: str, decimal: str, required: bool = True
 ) -> pd.Series:
     if required:
         rej.empty(column)
-    num = _to_number(s, decimal)
-    present = (s.str.strip() != "").to_numpy()
-    rej.add(present & num.isna().to_numpy(), column, f"{column} not a number")
+    if column in cols.typed:
+        num = _typed_number(cols[column])
+    else:
+        num = _to_number(cols.strip(column), decimal, stripped=True)
+    rej.add(~cols.blank(column) & num.isna().to_numpy(), column, f"{column} not a number")
     return num
 
 
-def _date_checks(rej: _Rejections, s: pd.Series, column: str) -> pd.Series:
+def _date_checks(rej: _Rejections, cols: _Columns, column: str) -> pd.Series:
     rej.empty(column)
-    d = _to_date(s.str.strip())
+    if column in cols.typed:
+        d = _typed_date(cols[column])
+    else:
+        d, codes, uniques = _to_date_coded(cols.strip(column))
+        cols.shrink(column, codes, uniques)
+        del codes
     rej.add(d.isna().to_numpy(), column, "unparseable date")
     return d
+
+
+def _refund_flags(rej: _Rejections, cols: _Columns) -> pd.Series:
+    """is_refund as bool; unrecognised words are rejected (and count as False)."""
+    if "is_refund" in cols.typed:
+        s = cols["is_refund"]
+        # A missing bool is "" in the text path, one of FALSE_WORDS.
+        return pd.Series(s.fillna(False).to_numpy(dtype=bool), index=cols.index)
+    codes, uniques = _factorize_text(cols.strip("is_refund"))
+    mapped = [_FLAG_LOOKUP.get(_norm(re.sub(r"[.!]+$", "", u))) for u in uniques]
+    known = np.array([m is not None for m in mapped], dtype=bool)
+    true = np.array([m is True for m in mapped], dtype=bool)
+    cols.shrink("is_refund", codes, uniques)
+    rej.add(~known[codes], "is_refund", "unrecognised refund flag")
+    return pd.Series(true[codes], index=cols.index)
 
 
 def _validate(
     kind: str, raw: _Raw, mapping: dict[str, str], decimal: str
 ) -> tuple[dict[str, pd.Series], _Rejections]:
-    frame = raw.frame
-    canon = pd.DataFrame({c: frame[h] for c, h in mapping.items()}, index=frame.index)
-    rej = _Rejections(raw, canon)
+    cols = _Columns(raw, mapping, decimal)
+    rej = _Rejections(raw, cols)
     lines = raw.lines
+    index = cols.index
     out: dict[str, pd.Series] = {}
-    strip = {c: canon[c].str.strip() for c in canon.columns}
+    strip = cols.strip
 
     if kind == "transactions":
         rej.empty("customer_id")
-        out["customer_id"] = strip["customer_id"]
-        out["date"] = _date_checks(rej, canon["date"], "date")
-        amount = _number_checks(rej, canon["amount"], "amount", decimal)
-        if "is_refund" in canon:
-            flag = _map_words(strip["is_refund"], _FLAG_LOOKUP)
-            rej.add(flag.isna().to_numpy(), "is_refund", "unrecognised refund flag")
-            refund = flag.fillna(False).astype(bool)
-        else:
-            refund = pd.Series(False, index=canon.index)
+        out["customer_id"] = strip("customer_id")
+        out["date"] = _date_checks(rej, cols, "date")
+        amount = _number_checks(rej, cols, "amount", decimal)
+        has_flag = "is_refund" in cols
+        refund = _refund_flags(rej, cols) if has_flag else pd.Series(False, index=index)
         rej.add(
             ((amount < 0) & ~refund).to_numpy(), "amount", "negative amount not marked as refund"
         )
-        out["amount"] = amount.where(~refund, -amount.abs())
+        flagged = refund.to_numpy()
+        if flagged.any():  # amount.where(~refund, -amount.abs()) without three temporary columns
+            values = amount.to_numpy(copy=True)
+            values[flagged] = -np.abs(values[flagged])
+            amount = pd.Series(values, index=index, copy=False)
+        out["amount"] = amount
         out["is_refund"] = refund
         for opt in ("order_id", "channel", "store"):
-            if opt in canon:
-                out[opt] = strip[opt]
-        if "order_id" in canon:
-            keyed = pd.DataFrame(
-                {
-                    "customer_id": strip["customer_id"],
-                    "order_id": strip["order_id"],
-                    "is_refund": refund,
-                }
-            )
+            if opt in cols:
+                out[opt] = strip(opt)
+        if "order_id" in cols:
             rej.duplicates(
-                ["customer_id", "order_id", "is_refund"],
+                [strip("order_id"), strip("customer_id"), refund.to_numpy()],
                 "order_id",
                 "order",
                 lines,
-                keyed,
-                extra=strip["order_id"] != "",
+                extra=(strip("order_id") != "").to_numpy(),
             )
 
     elif kind == "survey":
-        if "respondent_id" in canon:
+        if "respondent_id" in cols:
             rej.empty("respondent_id")
-            respondent = strip["respondent_id"]
+            respondent = strip("respondent_id")
         else:
-            line_ids = pd.Series(lines, index=canon.index).map("line-{}".format).astype("str")
-            if "customer_id" in canon:
-                respondent = strip["customer_id"].where(strip["customer_id"] != "", line_ids)
+            line_ids = pd.Series(lines, index=index).map("line-{}".format).astype("str")
+            if "customer_id" in cols:
+                respondent = strip("customer_id").where(strip("customer_id") != "", line_ids)
             else:
                 respondent = line_ids
         out["respondent_id"] = respondent
         cust = (
-            strip["customer_id"]
-            if "customer_id" in canon
-            else pd.Series("", index=canon.index, dtype="str")
+            strip("customer_id")
+            if "customer_id" in cols
+            else pd.Series("", index=index, dtype="str")
         )
         out["customer_id"] = cust.mask(cust == "")
-        out["date"] = _date_checks(rej, canon["date"], "date")
-        score = _number_checks(rej, canon["score"], "score", decimal)
+        out["date"] = _date_checks(rej, cols, "date")
+        score = _number_checks(rej, cols, "score", decimal)
         rej.add(
             (score != score.round()).to_numpy() & score.notna().to_numpy(),
             "score",
@@ -990,54 +1668,47 @@ def _validate(
         rej.add(((score < 0) | (score > 10)).to_numpy(), "score", "score outside 0-10")
         out["score"] = score
         out["comment"] = (
-            strip["comment"]
-            if "comment" in canon
-            else pd.Series("", index=canon.index, dtype="str")
+            strip("comment") if "comment" in cols else pd.Series("", index=index, dtype="str")
         )
-        keyed = pd.DataFrame({"respondent_id": respondent, "date": out["date"]})
         rej.duplicates(
-            ["respondent_id", "date"],
+            [respondent, out["date"]],
             "respondent_id"
-            if "respondent_id" in canon
+            if "respondent_id" in cols
             else "customer_id"
-            if "customer_id" in canon
+            if "customer_id" in cols
             else "date",
             "response",
             lines,
-            keyed,
         )
 
     elif kind == "exit_survey":
         rej.empty("customer_id")
-        out["customer_id"] = strip["customer_id"]
-        out["date"] = _date_checks(rej, canon["date"], "date")
+        out["customer_id"] = strip("customer_id")
+        out["date"] = _date_checks(rej, cols, "date")
         rej.empty("reason")
-        mapped = _map_words(strip["reason"], _REASON_LOOKUP)
+        mapped = _map_words(strip("reason"), _REASON_LOOKUP)
         out["reason"] = mapped.fillna("other").astype("str")
-        out["reason_raw"] = strip["reason"]
+        out["reason_raw"] = strip("reason")
         out["comment"] = (
-            strip["comment"]
-            if "comment" in canon
-            else pd.Series("", index=canon.index, dtype="str")
+            strip("comment") if "comment" in cols else pd.Series("", index=index, dtype="str")
         )
-        for col in [c for c in canon.columns if c.startswith("rating_")]:
-            r = _number_checks(rej, canon[col], col, decimal, required=False)
+        for col in [c for c in cols if c.startswith("rating_")]:
+            r = _number_checks(rej, cols, col, decimal, required=False)
             rej.add(((r < 1) | (r > 5)).to_numpy(), col, "rating outside 1-5")
             out[col] = r
-        keyed = pd.DataFrame({"customer_id": strip["customer_id"], "date": out["date"]})
-        rej.duplicates(["customer_id", "date"], "customer_id", "response", lines, keyed)
+        rej.duplicates([strip("customer_id"), out["date"]], "customer_id", "response", lines)
 
     elif kind == "campaign":
         rej.empty("customer_id")
-        out["customer_id"] = strip["customer_id"]
+        out["customer_id"] = strip("customer_id")
         rej.empty("group")
-        group = _map_words(strip["group"], _GROUP_LOOKUP)
+        group = _map_words(strip("group"), _GROUP_LOOKUP)
         rej.add(group.isna().to_numpy(), "group", "group not treatment/control")
         out["group"] = group.astype("str")
-        out["start_date"] = _date_checks(rej, canon["start_date"], "start_date")
+        out["start_date"] = _date_checks(rej, cols, "start_date")
         ok = rej.ok
         if ok.any():
-            sub = pd.DataFrame({"c": strip["customer_id"][ok], "g": group[ok], "line": lines[ok]})
+            sub = pd.DataFrame({"c": strip("customer_id")[ok], "g": group[ok], "line": lines[ok]})
             dup = sub.duplicated("c", keep="first").to_numpy()
             if dup.any():
                 grp = sub.groupby("c", sort=False)
@@ -1056,21 +1727,21 @@ def _validate(
                 mask = np.zeros(len(ok), dtype=bool)
                 pos = np.flatnonzero(ok)[dup]
                 full[pos], mask[pos] = texts, True
-                rej._set(mask, "customer_id", full, canon["customer_id"].to_numpy(dtype=object))
+                rej._set(mask, "customer_id", full)
 
     elif kind == "customers":
         rej.empty("customer_id")
-        out["customer_id"] = strip["customer_id"]
+        out["customer_id"] = strip("customer_id")
         nums = {
-            c: _number_checks(rej, canon[c], c, decimal)
+            c: _number_checks(rej, cols, c, decimal)
             for c in ("frequency", "recency", "T", "monetary")
         }
         for c in ("first_purchase", "last_purchase"):
-            if c in canon:
-                out[c] = _date_checks(rej, canon[c], c)
+            if c in cols:
+                out[c] = _date_checks(rej, cols, c)
         for c in ("orders", "total_spend"):
-            if c in canon:
-                nums[c] = _number_checks(rej, canon[c], c, decimal)
+            if c in cols:
+                nums[c] = _number_checks(rej, cols, c, decimal)
         f, r, t, m = nums["frequency"], nums["recency"], nums["T"], nums["monetary"]
         rej.add((f < 0).to_numpy(), "frequency", "negative frequency")
         rej.add(
@@ -1094,8 +1765,7 @@ def _validate(
             )
         if "total_spend" in nums:
             rej.add((nums["total_spend"] < 0).to_numpy(), "total_spend", "negative total_spend")
-        keyed = pd.DataFrame({"customer_id": strip["customer_id"]})
-        rej.duplicates(["customer_id"], "customer_id", "customer", lines, keyed)
+        rej.duplicates([strip("customer_id")], "customer_id", "customer", lines)
         out = {
             "customer_id": out["customer_id"],
             **{c: nums[c] for c in ("frequency", "recency", "T", "monetary")},
@@ -1108,12 +1778,25 @@ def _validate(
 _INT_COLUMNS = {"score", "frequency", "orders"}
 
 
+def _text_rows(raw: _Raw, mask: np.ndarray) -> pd.DataFrame:
+    """The rows in ``mask`` as text, original headers (what ``rejected.raw`` shows)."""
+    rows = raw.frame.loc[mask]
+    if not raw.typed:
+        return rows
+    return pd.DataFrame(
+        {h: _typed_text(rows[h]) if h in raw.typed else rows[h] for h in rows.columns},
+        index=rows.index,
+    )
+
+
 def _assemble(
     kind: str, raw: _Raw, mapping: dict[str, str], decimal: str, reported_decimal: str | None
 ) -> LoadResult:
     out, rej = _validate(kind, raw, mapping, decimal)
     ok = rej.ok
-    accepted = pd.DataFrame({c: s[ok] for c, s in out.items()})
+    every = bool(ok.all())  # the usual case: no row copies
+    accepted = pd.DataFrame({c: s if every else s[ok] for c, s in out.items()}, copy=False)
+    del out
     for c in accepted.columns:
         if c in _INT_COLUMNS:
             accepted[c] = accepted[c].astype("int64")
@@ -1128,15 +1811,17 @@ def _assemble(
             "reason_raw",
             "group",
         ):
-            accepted[c] = accepted[c].astype("str")
+            if accepted[c].dtype != "str":
+                accepted[c] = accepted[c].astype("str")
         elif c == "is_refund":
             accepted[c] = accepted[c].astype(bool)
-    accepted["line"] = raw.lines[ok]
+    accepted["line"] = raw.lines if every else raw.lines[ok]
     accepted = accepted.reset_index(drop=True)
 
     bad = ~ok
-    raw_rows = raw.frame.loc[bad]
-    if len(raw_rows):
+    pos, column, value, reason = rej.table()
+    if bad.any():
+        raw_rows = _text_rows(raw, bad)
         raw_json = raw_rows.to_json(orient="records", lines=True, force_ascii=False)
         raw_json = raw_json.rstrip("\n").split("\n")
         if raw.bad_fields is not None:
@@ -1150,9 +1835,9 @@ def _assemble(
     rejected = pd.DataFrame(
         {
             "line": pd.Series(raw.lines[bad], dtype="int64"),
-            "column": pd.Series(rej.column[bad], dtype="str"),
-            "value": pd.Series(rej.value[bad], dtype="str"),
-            "reason": pd.Series(rej.reason[bad], dtype="str"),
+            "column": pd.Series(column, dtype="str"),
+            "value": pd.Series(value, dtype="str"),
+            "reason": pd.Series(reason, dtype="str"),
             "raw": pd.Series(raw_json, dtype="str"),
         }
     )
@@ -1196,12 +1881,22 @@ def load(
         )
     mapping = _resolve_columns(headers, kind, columns, raw.name, file)
     numeric = [
-        raw.frame[h]
+        h
         for c, h in mapping.items()
         if c in ("amount", "frequency", "recency", "T", "monetary", "total_spend")
         or c.startswith("rating_")
     ]
-    decimal = _detect_decimal(numeric) if numeric else "."
+    # The text of typed Parquet numbers never has a ",", so only text columns can make it ",".
+    decimal = "."
+    if any(h not in raw.typed for h in numeric):
+        sample = 100_000  # _detect_decimal's sample
+        decimal = _detect_decimal(
+            [
+                _typed_text(raw.frame[h].iloc[:sample]) if h in raw.typed else raw.frame[h]
+                for h in numeric
+            ],
+            sample,
+        )
     is_csv = raw.encoding is not None
     result = _assemble(kind, raw, mapping, decimal, decimal if is_csv else None)
     if quarantine is not None:

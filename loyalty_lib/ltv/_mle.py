@@ -10,6 +10,28 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
+
+
+def minimize_log_params(
+    objective: Callable[..., tuple[float, np.ndarray]],
+    start: np.ndarray,
+    args: tuple,
+    *,
+    gtol: float,
+    maxcor: int = 10,
+) -> optimize.OptimizeResult:
+    """L-BFGS-B over log-parameters with an exact gradient (``objective`` returns value and
+    gradient), each bounded to ±30: that keeps exp() finite, and no real optimum is near e^±30."""
+    return optimize.minimize(
+        objective,
+        start,
+        args=args,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-30.0, 30.0)] * len(start),
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": gtol, "maxcor": maxcor},
+    )
 
 
 def numerical_hessian(

@@ -32,6 +32,7 @@ from scipy import optimize, special
 
 from loyalty_lib.ltv._mle import (
     FittedModelDisplay,
+    minimize_log_params,
     numerical_hessian,
     standard_errors,
     wald_summary,
@@ -305,15 +306,7 @@ _WARM_START_ROWS = 50_000
 def _minimize(
     start: np.ndarray, data: _Data, penalizer: float, gtol: float
 ) -> optimize.OptimizeResult:
-    return optimize.minimize(
-        _objective,
-        start,
-        args=(data, penalizer),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-30.0, 30.0)] * 4,  # keeps exp() finite; no real optimum is near e^±30
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": gtol, "maxcor": 20},
-    )
+    return minimize_log_params(_objective, start, (data, penalizer), gtol=gtol, maxcor=20)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from scipy import optimize, special, stats
 from loyalty_lib._result import Result
 from loyalty_lib.ltv._mle import (
     FittedModelDisplay,
+    minimize_log_params,
     numerical_hessian,
     standard_errors,
     wald_summary,
@@ -141,15 +142,7 @@ _WARM_START_ROWS = 50_000
 def _minimize(
     start: np.ndarray, data: _Data, penalizer: float, gtol: float
 ) -> optimize.OptimizeResult:
-    return optimize.minimize(
-        _objective,
-        start,
-        args=(data, penalizer),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-30.0, 30.0)] * 3,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": gtol},
-    )
+    return minimize_log_params(_objective, start, (data, penalizer), gtol=gtol)
 
 
 class GammaGamma(FittedModelDisplay):
