@@ -24,6 +24,9 @@ Why it is written this way:
   of every (customer, period) row (about twice the run time on 10M rows in DuckDB). SQLGlot maps
   it to ``MIN_BY`` (Spark, BigQuery) and ``argMin`` (ClickHouse); PostgreSQL has no such
   aggregate, so for it we rewrite the node to ``(ARRAY_AGG(spend ORDER BY period))[1]``.
+* **Daily dates from periods.** With ``freq="D"`` a period is a day, so the first and last
+  purchase dates are the epoch plus the first and last period (a ``DATE_ADD`` node that SQLGlot
+  writes per engine); the per-(customer, day) step keeps no MIN/MAX of the date (~20 % faster).
 * **Refunds** are not purchases (no period, no order); their negative amounts only reduce the net
   ``total_spend`` and they are counted in ``refunds``.
 """
@@ -79,7 +82,7 @@ kept AS (
     WHERE d <= {obs_end} AND customer_id IS NOT NULL
 ),
 by_period AS (
-    SELECT customer_id, p, SUM(amount) AS spend, COUNT(*) AS n_rows, MIN(d) AS first_d, MAX(d) AS last_d
+    SELECT customer_id, p, SUM(amount) AS spend, COUNT(*) AS n_rows{period_dates}
     FROM kept
     WHERE NOT is_refund
     GROUP BY customer_id, p
@@ -90,9 +93,7 @@ purchases AS (
         COUNT(*) AS n_periods,
         MIN(p) AS first_p,
         MAX(p) AS last_p,
-        MIN(first_d) AS first_purchase,
-        MAX(last_d) AS last_purchase,
-        SUM(n_rows) AS purchase_rows,
+{first_last}        SUM(n_rows) AS purchase_rows,
         SUM(spend) AS gross,
         ARG_MIN(spend, p) AS first_spend
     FROM by_period
@@ -112,8 +113,8 @@ SELECT
     CASE WHEN pu.n_periods > 1
         THEN (pu.gross - pu.first_spend) / (pu.n_periods - 1)
         ELSE 0.0 END AS monetary,
-    pu.first_purchase AS first_purchase,
-    pu.last_purchase AS last_purchase,
+    {first_purchase} AS first_purchase,
+    {last_purchase} AS last_purchase,
     CAST({orders} AS BIGINT) AS orders,
     pu.gross + COALESCE(r.refund_amount, 0.0) AS total_spend,
     CAST(COALESCE(r.refunds, 0) AS BIGINT) AS refunds
@@ -174,6 +175,23 @@ def _date_literal(value: object) -> str:
     if day is None:  # also covers pandas.Timestamp (a datetime subclass) via the branch above
         raise ValueError(f"observation_end must be a date or 'YYYY-MM-DD', got {value!r}")
     return f"DATE '{day.isoformat()}'"
+
+
+# With daily periods a period is one day, so the first and last purchase dates follow from the
+# first and last period: the by_period step then keeps no MIN/MAX(date) per (customer, day) pair
+# (~20 % of the query on 10M rows). The marker is written as a function call in the template and
+# replaced by a DATE_ADD node, which SQLGlot writes correctly for each engine (its text form with
+# an INTERVAL of a column does not survive transpilation to PostgreSQL or BigQuery).
+_DAY_TO_DATE = "LOYALTY_DAY_TO_DATE"
+
+
+def _day_to_date(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Anonymous) and node.name.upper() == _DAY_TO_DATE:
+        epoch = exp.cast(exp.Literal.string("1970-01-01"), "DATE")
+        days = exp.cast(node.expressions[0], "INT")  # Spark's DATE_ADD takes INT days only
+        added = exp.DateAdd(this=epoch, expression=days, unit=exp.var("DAY"))
+        return exp.cast(added, "DATE")
+    return node
 
 
 def _postgres_arg_min(node: exp.Expression) -> exp.Expression:
@@ -257,6 +275,7 @@ def _render(
     else:
         is_refund = f"CAST({cols['is_refund']} AS BOOLEAN)"
     obs_end = f"(SELECT MAX(CAST({cols['date']} AS DATE)) FROM {table})" if end is None else end
+    daily = freq == "D"
 
     text = _TEMPLATE.format(
         customer_id=cols["customer_id"],
@@ -272,10 +291,16 @@ def _render(
         orders="o.orders" if order_id else "pu.purchase_rows",
         table=table,
         period_d=_PERIOD[freq].format(d="d"),
+        period_dates="" if daily else ", MIN(d) AS first_d, MAX(d) AS last_d",
+        first_last=""
+        if daily
+        else "        MIN(first_d) AS first_purchase,\n        MAX(last_d) AS last_purchase,\n",
+        first_purchase=f"{_DAY_TO_DATE}(pu.first_p)" if daily else "pu.first_purchase",
+        last_purchase=f"{_DAY_TO_DATE}(pu.last_p)" if daily else "pu.last_purchase",
         obs_end=obs_end,
         period_end=_PERIOD[freq].format(d=obs_end),
     )
-    tree = sqlglot.parse_one(text, read="duckdb")
+    tree = sqlglot.parse_one(text, read="duckdb").transform(_day_to_date)
     if dialect == "postgres":
         tree = tree.transform(_postgres_arg_min)
     return tree.sql(dialect=dialect, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE)
