@@ -222,10 +222,14 @@ def ref_clv(
 # helpers
 # ---------------------------------------------------------------------------------------------
 def _same_outcome(fast: Any, ref: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-    """Both raise ValueError, or both return: (fast result, reference result) or (None, None)."""
+    """Both raise ValueError, or both return: (fast result, reference result) or (None, None).
+
+    The old code divided by zero when no purchase in the window had an order id; the library
+    now says so with a ValueError (test_ltv_no_order_id_at_all), so that crash counts as a raise.
+    """
     try:
         expected = ref(*args, **kwargs)
-    except ValueError:
+    except (ValueError, ZeroDivisionError):
         with pytest.raises(ValueError):
             fast(*args, **kwargs)
         return None, None
@@ -317,6 +321,17 @@ def test_ltv_matches_reference_on_sample(sample_tx: pd.DataFrame, kwargs: dict[s
 def test_ltv_matches_reference_on_random_tables(tx: pd.DataFrame, period: str) -> None:
     assert_ltv_equal(tx, period=period)
     assert_ltv_equal(tx, period=period, start="2024-01-01", end="2024-12-31")
+
+
+def test_ltv_no_order_id_at_all() -> None:
+    rows = [("A", "2024-01-05", 10.0), ("B", "2024-04-02", 20.0), ("A", "2024-07-09", 30.0)]
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    tx["date"] = pd.to_datetime(tx["date"])
+    tx["order_id"] = pd.Series([None, None, None], dtype="str")
+    with pytest.raises(ValueError, match="order_id is missing for every purchase"):
+        ltv_from_transactions(tx, period="Q")
+    # without the column each purchase row is an order: 3 orders, net 60 → m = 20
+    assert ltv_from_transactions(tx.drop(columns="order_id"), period="Q").avg_check == 20.0
 
 
 def test_ltv_one_customer_and_refund_only_customers() -> None:

@@ -169,7 +169,9 @@ def _check_transactions(transactions: pd.DataFrame, columns: tuple[str, ...]) ->
             f"transactions has {int(bad.sum())} rows with missing {list(columns)} "
             f"(first at index {bad.idxmax()!r})"
         )
-    frame = transactions.copy()
+    # Shallow: with copy-on-write the columns replaced below are new arrays and the caller's frame
+    # is untouched, without a deep copy of every column (~0.5 GB for 10M transactions).
+    frame = transactions.copy(deep=False)
     frame["date"] = pd.to_datetime(frame["date"])
     if "is_refund" not in frame.columns:
         frame["is_refund"] = frame["amount"] < 0
@@ -297,6 +299,11 @@ def ltv_from_transactions(
     if not bought.any():
         raise ValueError("no purchases (non-refund rows) in the window")
     n_orders = _count_distinct(tx["order_id"], bought) if "order_id" in tx else int(bought.sum())
+    if n_orders == 0:  # purchases, but not one order id among them
+        raise ValueError(
+            "order_id is missing for every purchase in the window: fill it in, or drop the "
+            "column to count each purchase row as an order"
+        )
     net_revenue = float(tx["amount"][inside].sum())
     avg_check = net_revenue / n_orders
 
