@@ -298,6 +298,9 @@ def test_lift_sentence_and_sign():
     assert "-50.0 %" in s and "n=3 vs 3" in s and "95% CI" in s
 
 
+# hypothesis draws nearly identical spends (e.g. 0.0 and 5e-324), where scipy's t-test warns of
+# precision loss; the symmetry checked here holds all the same.
+@pytest.mark.filterwarnings("ignore:Precision loss occurred in moment calculation:RuntimeWarning")
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(0, 5000, allow_nan=False), min_size=4, max_size=20))
 def test_lift_swapping_groups_negates(values):
