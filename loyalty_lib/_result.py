@@ -51,6 +51,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def sentence_html(result: Any, table: pd.DataFrame | None = None, **to_html: Any) -> str:
+    """A result's sentence (``str``) as an escaped paragraph, with ``table`` below it when given
+    (``to_html`` keywords go to ``DataFrame.to_html``): for results whose detail is one table."""
+    text = f"<p>{html.escape(str(result))}</p>"
+    return text if table is None else text + table.to_html(**to_html)
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """Base class: subclasses are frozen dataclasses and override ``__str__``."""

@@ -21,7 +21,6 @@ Conventions: shares in 0..1, durations in days, dates at midnight.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyalty_lib._result import Result
+from loyalty_lib._result import Result, sentence_html
 from loyalty_lib.nps import nps_group
 from loyalty_lib.segments import CHURN_REASONS, churn_reasons
 from loyalty_lib.stats import check_confidence, wilson_interval
@@ -344,7 +343,7 @@ class LoyaltyMatrix(Result):
         )
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(str(self))}</p>" + self.table.to_html()
+        return sentence_html(self, self.table)
 
 
 def loyalty_matrix(
@@ -469,7 +468,7 @@ class FlagAgreement(Result):
         )
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(str(self))}</p>" + self.table.to_html()
+        return sentence_html(self, self.table)
 
 
 def compare_flags(
@@ -529,8 +528,7 @@ class TruthCheck(Result):
         return f"against the ground truth in {self.source}: {self.result}"
 
     def _repr_html_(self) -> str:
-        text = f"<p>{html.escape(str(self))}</p>"
-        return text if self.result is None else text + self.result.table.to_html()
+        return sentence_html(self, None if self.result is None else self.result.table)
 
 
 def truth_check(

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from loyalty_lib._result import sentence_html
+
 
 def minimize_log_params(
     objective: Callable[..., tuple[float, np.ndarray]],
@@ -91,8 +93,5 @@ class FittedModelDisplay:
         return str(self)
 
     def _repr_html_(self) -> str:
-        if not self.params:
-            return f"<p>{str(self)}</p>"
-        return f"<p>{str(self)}</p>" + self.summary.to_html(
-            index=False, float_format="{:.4g}".format
-        )
+        table = self.summary if self.params else None
+        return sentence_html(self, table, index=False, float_format="{:.4g}".format)
