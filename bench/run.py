@@ -166,45 +166,28 @@ def plan(paths: dict[str, Path], tmp: Path) -> list[Step]:
     m = str(BENCH / "measure.py")
     pq, csv = str(paths["parquet"]), str(paths["csv"])
     bg = {k: str(paths[f"bgnbd_{k}"]) for k in ("simulated", "days")}
+
+    def duckdb_steps(fmt: str, path: str, label: str) -> list[Step]:
+        """customer_summary and the hand-written SQL on one file, in both orders modes."""
+        steps = []
+        for sfx, args, note in (("", [], ""), ("_rows", ["rows"], ", orders as rows,")):
+            steps += [
+                Step(
+                    f"summary_duckdb_{fmt}{sfx}",
+                    [py, m, "summary_duckdb", path, *args],
+                    f"customer_summary (DuckDB){note} on {label}",
+                ),
+                Step(
+                    f"sql_duckdb_{fmt}{sfx}",
+                    [py, m, "sql_duckdb", path, *args],
+                    f"hand-written DuckDB SQL{note} on {label}",
+                ),
+            ]
+        return steps
+
     return [
-        Step(
-            "summary_duckdb_parquet",
-            [py, m, "summary_duckdb", pq],
-            "customer_summary (DuckDB) on the Parquet file",
-        ),
-        Step(
-            "sql_duckdb_parquet",
-            [py, m, "sql_duckdb", pq],
-            "hand-written DuckDB SQL on the Parquet file",
-        ),
-        Step(
-            "summary_duckdb_parquet_rows",
-            [py, m, "summary_duckdb", pq, "rows"],
-            "customer_summary (DuckDB), orders as rows, on the Parquet file",
-        ),
-        Step(
-            "sql_duckdb_parquet_rows",
-            [py, m, "sql_duckdb", pq, "rows"],
-            "hand-written DuckDB SQL, orders as rows, on the Parquet file",
-        ),
-        Step(
-            "summary_duckdb_csv",
-            [py, m, "summary_duckdb", csv],
-            "customer_summary (DuckDB) on the CSV file",
-        ),
-        Step(
-            "sql_duckdb_csv", [py, m, "sql_duckdb", csv], "hand-written DuckDB SQL on the CSV file"
-        ),
-        Step(
-            "summary_duckdb_csv_rows",
-            [py, m, "summary_duckdb", csv, "rows"],
-            "customer_summary (DuckDB), orders as rows, on the CSV file",
-        ),
-        Step(
-            "sql_duckdb_csv_rows",
-            [py, m, "sql_duckdb", csv, "rows"],
-            "hand-written DuckDB SQL, orders as rows, on the CSV file",
-        ),
+        *duckdb_steps("parquet", pq, "the Parquet file"),
+        *duckdb_steps("csv", csv, "the CSV file"),
         Step(
             "summary_pandas",
             [py, m, "summary_pandas", pq],
