@@ -207,6 +207,53 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+# Canonical columns the DuckDB CSV reader types itself (every other column stays text, so ids
+# keep their leading zeros).
+_CSV_TYPES = {"date": "DATE", "amount": "DOUBLE", "is_refund": "BOOLEAN"}
+
+
+def _file_sources(con: Any, path: Path) -> tuple[list[str], list[str]]:
+    """DuckDB table functions reading ``path``, to try in order, and the file's column names."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no transactions file at {path}")
+    literal = "'" + str(path).replace("'", "''") + "'"
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        sources = [f"read_parquet({literal})"]
+    elif suffix in (".csv", ".txt", ".gz"):
+        # All text; the query's CASTs type the columns ('True'/'False' become booleans).
+        sources = [f"read_csv({literal}, header = true, all_varchar = true)"]
+    else:
+        raise ValueError(f"transactions path must be .parquet or .csv, got {path.name}")
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {sources[0]}").fetchall()]
+    missing = [c for c in ("customer_id", "date", "amount") if c not in names]
+    if missing:
+        raise ValueError(f"{path.name} lacks column(s) {missing}; expected canonical names")
+    types = ", ".join(f"'{c}': '{t}'" for c, t in _CSV_TYPES.items() if c in names)
+    if suffix != ".parquet" and suffix != ".pq":
+        # Tried first: the reader parses ISO dates, amounts and flags as it splits the lines,
+        # ~20 % less CPU than casting text on a 10M-row file. A value it cannot parse sends the
+        # query back to the all-text source, whose CASTs accept it or raise the usual error.
+        typed = sources[0][:-1] + f", dateformat = '%Y-%m-%d', types = {{{types}}})"
+        sources.insert(0, typed)
+    return sources, names
+
+
+def _arrow_to_pandas(table: Any) -> pd.DataFrame:
+    """A DuckDB result fetched as Arrow, as pandas: ids as ``str``, dates as datetime64."""
+    import pyarrow as pa
+
+    # DuckDB's .df() built a Python string per customer id (~0.5 s for 1M customers); from
+    # Arrow the ids arrive as one buffer, and split blocks skip pandas' column consolidation.
+    as_str = pd.StringDtype(na_value=np.nan)
+    return table.to_pandas(
+        split_blocks=True,
+        self_destruct=True,
+        date_as_object=False,
+        types_mapper={pa.string(): as_str, pa.large_string(): as_str}.get,
+    )
+
+
 def _summary_duckdb(
     transactions: Any,
     obs_end: pd.Timestamp | None,
@@ -232,28 +279,11 @@ def _summary_duckdb(
         # store it in its outputs.
         con.execute("SET enable_progress_bar = false")
         if isinstance(transactions, str | os.PathLike):
-            path = Path(transactions)
-            if not path.is_file():
-                raise FileNotFoundError(f"no transactions file at {path}")
-            literal = "'" + str(path).replace("'", "''") + "'"
-            suffix = path.suffix.lower()
-            if suffix in (".parquet", ".pq"):
-                source = f"read_parquet({literal})"
-            elif suffix in (".csv", ".txt", ".gz"):
-                # Read every column as text and let the query's CASTs type them: ids keep their
-                # leading zeros and 'True'/'False' become booleans.
-                source = f"read_csv({literal}, header = true, all_varchar = true)"
-            else:
-                raise ValueError(f"transactions path must be .parquet or .csv, got {path.name}")
-            con.execute(f"CREATE VIEW {_DUCKDB_VIEW} AS SELECT * FROM {source}")
-            names = [row[0] for row in con.execute(f"DESCRIBE {_DUCKDB_VIEW}").fetchall()]
-            missing = [c for c in ("customer_id", "date", "amount") if c not in names]
-            if missing:
-                raise ValueError(f"{path.name} lacks column(s) {missing}; expected canonical names")
+            sources, names = _file_sources(con, Path(transactions))
         else:
             df = _check_transactions(transactions)
             con.register(_DUCKDB_VIEW, df)
-            names = list(df.columns)
+            sources, names = [], list(df.columns)
         columns, count_ids = _columns_for(names, distinct)
         sql = summary_sql(
             "duckdb",
@@ -264,10 +294,19 @@ def _summary_duckdb(
             order_id=count_ids,
             pretty=False,
         )
-        out = con.execute(sql).df()
+        attempts: list[str | None] = [*sources] or [None]  # None: the frame registered above
+        for i, source in enumerate(attempts):
+            if source is not None:
+                con.execute(f"CREATE OR REPLACE VIEW {_DUCKDB_VIEW} AS SELECT * FROM {source}")
+            try:
+                table = con.sql(sql).to_arrow_table()
+                break
+            except duckdb.ConversionException:
+                if i == len(attempts) - 1:
+                    raise
     finally:
         con.close()
-    return _finish(out)
+    return _finish(_arrow_to_pandas(table))
 
 
 def _summary_spark(

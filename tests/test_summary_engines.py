@@ -158,6 +158,29 @@ def test_duckdb_scans_files_directly(synthetic: pd.DataFrame, tmp_path: Path, mo
     assert_same_summary(sg.customer_summary(str(tmp_path / "tx.csv"), freq="W"), expected)
 
 
+def test_csv_files_the_reader_cannot_type_still_summarise(
+    synthetic: pd.DataFrame, tmp_path: Path
+) -> None:
+    """The typed CSV read falls back to the all-text one; both must give the frame's answer."""
+    part = synthetic.iloc[:5_000]
+    expected = sg.customer_summary(part, engine="pandas")
+    # Times of day: the reader's ISO date parse refuses them, the text path's CAST drops them.
+    stamped = part.assign(date=part["date"] + pd.Timedelta(hours=13, minutes=5))
+    stamped.to_csv(tmp_path / "stamped.csv", index=False)
+    assert "13:05:00" in (tmp_path / "stamped.csv").read_text().splitlines()[1]
+    assert_same_summary(sg.customer_summary(tmp_path / "stamped.csv"), expected)
+    # No refund flag: negative amounts are refunds, in both the typed and the text read.
+    for name, frame in (("plain.csv", part), ("stamped_plain.csv", stamped)):
+        frame.drop(columns="is_refund").to_csv(tmp_path / name, index=False)
+        assert_same_summary(sg.customer_summary(tmp_path / name), expected)
+    # A date neither path can read is reported with its value.
+    bad = part.astype({"date": "str"})
+    bad.loc[bad.index[3], "date"] = "2024-13-45"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(duckdb.ConversionException, match="2024-13-45"):
+        sg.customer_summary(tmp_path / "bad.csv")
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_every_dialect_parses_back(dialect: str) -> None:
     client = {"customer_id": "Клиент", "date": "Дата продажи", "amount": "Сумма", "order_id": "Чек"}
