@@ -31,7 +31,7 @@ from loyalty_lib.ltv import (
     holdout_check,
     simulate,
 )
-from loyalty_lib.ltv.bgnbd import _Data, _loglik_and_grad, compress
+from loyalty_lib.ltv.bgnbd import _Data, _loglik_and_grad, _warn_if_unidentified, compress
 
 DATA = Path(__file__).parent / "data"
 
@@ -233,6 +233,36 @@ def test_fit_recovers_simulated_parameters() -> None:
     model = BetaGeo().fit(sim["frequency"], sim["recency"], sim["T"])
     for k, v in truth.items():
         assert abs(model.params[k] - v) < 4 * model.standard_errors[k], (k, model.params[k], v)
+
+
+def test_fit_warns_when_nobody_drops_out() -> None:
+    # p ~ Beta(1, 1e6): nobody drops out in a year, so a and b slide along a flat ridge towards
+    # infinity; the fit says so instead of presenting them as estimates.
+    T = np.random.default_rng(3).uniform(30, 365, 20_000)
+    sim = simulate({"r": 0.5, "alpha": 10.0, "a": 1.0, "b": 1e6}, T, seed=4)
+    with pytest.warns(UserWarning, match="almost no customer dropping out") as caught:
+        model = BetaGeo().fit(sim["frequency"], sim["recency"], sim["T"])
+    a, b = model.params["a"], model.params["b"]
+    assert max(a, b) > 1e4
+    assert f"a/(a+b) = {a / (a + b):.3g}" in str(caught[0].message)
+    # what the data do identify is still right: the purchase-rate mix and p near 0
+    assert model.params["r"] == pytest.approx(0.5, rel=0.1)
+    assert model.params["r"] / model.params["alpha"] == pytest.approx(0.05, rel=0.1)
+    assert a / (a + b) < 1e-3
+
+
+def test_fit_on_ordinary_data_does_not_warn(recwarn: pytest.WarningsRecorder) -> None:
+    T = np.random.default_rng(3).uniform(30, 365, 5_000)
+    sim = simulate({"r": 0.5, "alpha": 10.0, "a": 0.8, "b": 2.5}, T, seed=4)
+    BetaGeo().fit(sim["frequency"], sim["recency"], sim["T"])
+    assert not [w for w in recwarn if "BG/NBD fit" in str(w.message)]
+
+
+def test_runaway_warning_names_what_is_still_estimated() -> None:
+    with pytest.warns(UserWarning, match=r"show no spread.*a/\(a\+b\) = 0\.25"):
+        _warn_if_unidentified({"r": 0.5, "alpha": 10.0, "a": 2e4, "b": 6e4})
+    with pytest.warns(UserWarning, match=r"r = 1e\+05 .*r/alpha = 0\.1 per time unit"):
+        _warn_if_unidentified({"r": 1e5, "alpha": 1e6, "a": 0.8, "b": 2.5})
 
 
 def test_weights_equal_expanded_rows(cdnow: pd.DataFrame, bg: BetaGeo) -> None:

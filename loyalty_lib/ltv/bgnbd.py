@@ -23,6 +23,7 @@ analytic gradient for L-BFGS-B on log-parameters.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -312,6 +313,43 @@ def _minimize(
 # ---------------------------------------------------------------------------------------------
 # the model
 # ---------------------------------------------------------------------------------------------
+# Beyond this a shape parameter has drifted off towards infinity: the likelihood is flat along a
+# ridge (only a ratio is pinned down), so the optimizer stops wherever the ridge gets too flat,
+# sometimes with converged=True. Fits of real customer bases stay below ~100 (CDNOW: b = 2.4).
+_RUNAWAY_SHAPE = 1e4
+
+
+def _warn_if_unidentified(params: dict[str, float]) -> None:
+    """Warn when a, b or r drifted off to infinity: say what the data lack and what still holds."""
+    r, alpha, a, b = (params[k] for k in PARAM_NAMES)
+    notes = []
+    if max(a, b) > _RUNAWAY_SHAPE:
+        p = a / (a + b)
+        why = (
+            "the data show almost no customer dropping out, so p_alive stays near 1 (a short "
+            "observation window, or lapsed customers missing from the data, do this)"
+            if p < 0.01
+            else "drop-out probabilities show no spread across customers"
+        )
+        notes.append(
+            f"a = {a:.3g} and b = {b:.3g} drifted to the edge of the parameter space: {why}; only "
+            f"the drop-out probability after a purchase, a/(a+b) = {p:.3g}, is estimated"
+        )
+    if r > _RUNAWAY_SHAPE:
+        notes.append(
+            f"r = {r:.3g} drifted to the edge of the parameter space: purchase rates show no "
+            f"spread across customers; only their mean, r/alpha = {r / alpha:.3g} per time unit, "
+            "is estimated"
+        )
+    if notes:
+        warnings.warn(
+            "BG/NBD fit: " + "; ".join(notes) + ". Treat the individual parameters as not "
+            "identified.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class BetaGeo(FittedModelDisplay):
     """BG/NBD model (Fader, Hardie & Lee 2005).
 
@@ -358,6 +396,8 @@ class BetaGeo(FittedModelDisplay):
         identical rows are compressed here anyway. ``initial`` — starting {r, alpha, a, b}.
         ``penalizer`` — L2 penalty on the parameters added to the *mean* negative log-likelihood
         (lifetimes' convention); 0 gives the plain MLE.
+        Warns (UserWarning) when a, b or r drift off towards infinity, as when no customer in the
+        data drops out: those parameters are then not identified, only a ratio of them is.
         """
         x, tx, big_t = validate_rft(frequency, recency, T)
         w = None
@@ -393,6 +433,7 @@ class BetaGeo(FittedModelDisplay):
         self.penalizer = float(penalizer)
         grad_norm = float(np.max(np.abs(result.jac)))
         self.converged = bool(result.success or grad_norm < 1e-6)
+        _warn_if_unidentified(self.params)
         # Standard errors cost 8 more likelihood passes; computed on first use (``summary``).
         data.buf, data.buf0 = [], []
         self._data = data
