@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 OUT ?= out
 
-.PHONY: test-browser run test lab lint format bench exercises samples clean venv venv-test browser
+.PHONY: test-browser test-floors run test lab lint format bench exercises samples clean venv venv-test browser
 
 # uv resolves and installs in parallel (about 1 minute instead of pip's 2 on CI's 2 cores); it
 # installs the same versions from the same pyproject.toml. pip is the fallback if uv is unavailable.
@@ -46,6 +46,22 @@ test: venv-test browser
 test-browser: venv-test browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests/browser
 
+# The suite against the lowest versions pyproject.toml allows (uv's lowest-direct resolution),
+# in its own .venv-floors: run it after changing a lower bound. Not part of `make test` (a second
+# install and suite would double CI's time). PATH: kernels and alembic from .venv-floors.
+# Deselected: the stored 00 compared byte for byte, images included; PNG bytes depend on
+# matplotlib's version, and the stored notebooks are written with the versions `make test` gets.
+FLOORS := .venv-floors
+test-floors: browser
+	rm -rf $(FLOORS)
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install -q uv
+	$(FLOORS)/bin/python -m uv pip install -q --compile-bytecode --resolution lowest-direct \
+	  --python $(FLOORS)/bin/python -e ".[test,spark]"
+	$(FLOORS)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	PATH=$(abspath $(FLOORS))/bin:$$PATH $(FLOORS)/bin/python -m pytest -n 2 --dist loadfile \
+	  --deselect tests/test_notebooks.py::test_stored_copy_of_00_is_current
+
 # Browser tests need Debian's Chromium; install it when apt is available (CI has apt).
 browser:
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
@@ -75,4 +91,4 @@ bench: venv-test
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FLOORS) $(OUT) .pytest_cache .ruff_cache

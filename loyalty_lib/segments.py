@@ -245,12 +245,14 @@ def _arrow_to_pandas(table: Any) -> pd.DataFrame:
 
     # DuckDB's .df() built a Python string per customer id (~0.5 s for 1M customers); from
     # Arrow the ids arrive as one buffer, and split blocks skip pandas' column consolidation.
-    as_str = pd.StringDtype(na_value=np.nan)
+    try:
+        as_str = pd.StringDtype(na_value=np.nan)  # pandas' "str" dtype (2.3+)
+    except TypeError:  # older pandas: objects, which _finish turns into its string dtype
+        mapper = None
+    else:
+        mapper = {pa.string(): as_str, pa.large_string(): as_str}.get
     return table.to_pandas(
-        split_blocks=True,
-        self_destruct=True,
-        date_as_object=False,
-        types_mapper={pa.string(): as_str, pa.large_string(): as_str}.get,
+        split_blocks=True, self_destruct=True, date_as_object=False, types_mapper=mapper
     )
 
 
