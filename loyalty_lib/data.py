@@ -1163,14 +1163,17 @@ def _dates_at_midnight(u: pd.Series) -> np.ndarray:
     return _parse_dates_unique(u).dt.normalize().to_numpy(dtype="datetime64[ns]")
 
 
+def _word_key(word: str) -> str:
+    """A value word's lookup key: ``_norm`` without trailing "." or "!" ("Да!" → "да")."""
+    return _norm(re.sub(r"[.!]+$", "", word))
+
+
 def _map_words(s: pd.Series, lookup: Mapping[str, Any]) -> pd.Series:
     """Distinct values → normalised key → lookup; NaN where the word is unknown."""
     if len(s) == 0:
         return pd.Series([], index=s.index, dtype=object)
     codes, uniques = pd.factorize(s)
-    mapped = np.array(
-        [lookup.get(_norm(re.sub(r"[.!]+$", "", u)), np.nan) for u in uniques], dtype=object
-    )
+    mapped = np.array([lookup.get(_word_key(u), np.nan) for u in uniques], dtype=object)
     return pd.Series(mapped.take(codes), index=s.index, dtype=object)
 
 
@@ -1594,7 +1597,7 @@ def _refund_flags(rej: _Rejections, cols: _Columns) -> pd.Series:
         # A missing bool is "" in the text path, one of FALSE_WORDS.
         return pd.Series(s.fillna(False).to_numpy(dtype=bool), index=cols.index)
     codes, uniques = _factorize_text(cols.strip("is_refund"))
-    mapped = [_FLAG_LOOKUP.get(_norm(re.sub(r"[.!]+$", "", u))) for u in uniques]
+    mapped = [_FLAG_LOOKUP.get(_word_key(u)) for u in uniques]
     known = np.array([m is not None for m in mapped], dtype=bool)
     true = np.array([m is True for m in mapped], dtype=bool)
     cols.shrink("is_refund", codes, uniques)
