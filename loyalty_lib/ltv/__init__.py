@@ -1,8 +1,10 @@
-"""LTV and CLV: the course formula m × a × t, cohorts, BG/NBD, Gamma-Gamma, holdout validation.
+"""LTV and CLV: the course formula m × a × t, cohorts, BG/NBD, MBG/NBD, Pareto/NBD, BG/BB,
+Gamma-Gamma, holdout validation, model comparison and model-based intervals.
 
->>> from loyalty_lib.ltv import BetaGeo, GammaGamma, ltv_from_transactions
+>>> from loyalty_lib.ltv import BetaGeo, GammaGamma, ParetoNBD, ltv_from_transactions
 """
 
+from loyalty_lib.ltv.bgbb import BetaGeoBetaBinom
 from loyalty_lib.ltv.bgnbd import BetaGeo, simulate
 from loyalty_lib.ltv.cohorts import cohort_table, retention_curve
 from loyalty_lib.ltv.gamma_gamma import (
@@ -10,7 +12,11 @@ from loyalty_lib.ltv.gamma_gamma import (
     GammaGamma,
     frequency_monetary_correlation,
 )
+from loyalty_lib.ltv.compare import ModelChoice, ModelComparison, choose_model, compare_models
 from loyalty_lib.ltv.holdout import HoldoutCheck, calibration_holdout, holdout_check
+from loyalty_lib.ltv.intervals import ModelIntervals, model_intervals
+from loyalty_lib.ltv.mbgnbd import ModifiedBetaGeo
+from loyalty_lib.ltv.pareto_nbd import ParetoNBD
 from loyalty_lib.ltv.simple import (
     LTVCACResult,
     LTVResult,
@@ -26,6 +32,15 @@ from loyalty_lib.ltv.simple import (
 
 __all__ = [
     "BetaGeo",
+    "BetaGeoBetaBinom",
+    "ModelChoice",
+    "ModelComparison",
+    "ModelIntervals",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
+    "choose_model",
+    "compare_models",
+    "model_intervals",
     "CorrelationResult",
     "GammaGamma",
     "HoldoutCheck",
