@@ -1,6 +1,6 @@
 """nbgrader configuration for running nbgrader's own CLI or formgrader in this folder.
 
-`loyalty exercises` and `loyalty grade` (loyalty_lib/grading.py) do not read this file: they build
+`loyalty exercises` and `loyalty grade` (the loyalty_lib/grading package) do not read this file: they build
 the same settings with `loyalty_lib.grading.nbgrader_settings()` and run nbgrader in scratch course
 folders. This file makes `nbgrader generate_assignment 01-nps` etc. agree with them: instructor
 notebooks in solutions/, trainee notebooks in exercises/.

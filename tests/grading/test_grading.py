@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 from loyalty_lib import grading
+from loyalty_lib.grading import _nbgrader, autograde, feedback
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "grading_fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "grading_fixtures"
 ASSIGNMENT, NOTEBOOK = "01-fixture", "fixture"
 TASKS = ("task1-tests", "task2-tests", "task3-tests")
 MAX_POINTS = (2.0, 3.0, 5.0)
@@ -85,7 +86,7 @@ def test_failed_check_shows_message_and_hint_without_a_traceback_in_ipython():
     assert isinstance(result.error_in_exec, grading.CheckFailed)
     lines = result.error_in_exec._render_traceback_()
     assert lines[1:] == ["✗ nps should be 20 points", "Hint: multiply by 100"]
-    assert not any("grading.py" in line for line in lines)
+    assert not any("loyalty_lib/grading" in line for line in lines)
 
 
 def test_check_refuses_arrays_and_empty_messages():
@@ -297,39 +298,41 @@ def _exercise() -> nbformat.NotebookNode:
 
 
 def test_read_submission_explains_what_is_wrong(tmp_path, monkeypatch):
-    assert grading._read_submission(tmp_path / "absent.ipynb") == (None, "missing")
+    assert autograde._read_submission(tmp_path / "absent.ipynb") == (None, "missing")
     (tmp_path / "bad.ipynb").write_text("{not json", encoding="utf-8")
-    nb, why = grading._read_submission(tmp_path / "bad.ipynb")
+    nb, why = autograde._read_submission(tmp_path / "bad.ipynb")
     assert nb is None and why.startswith("not a valid notebook")
     (tmp_path / "list.ipynb").write_text("[]", encoding="utf-8")
-    assert grading._read_submission(tmp_path / "list.ipynb")[1].startswith("not a valid notebook")
+    assert autograde._read_submission(tmp_path / "list.ipynb")[1].startswith("not a valid notebook")
     good = FIXTURES / "submissions" / "perfect" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
-    assert grading._read_submission(good)[1] == ""
-    monkeypatch.setattr(grading, "MAX_NOTEBOOK_BYTES", 100)
-    assert grading._read_submission(good)[1].startswith("not graded: larger than")
+    assert autograde._read_submission(good)[1] == ""
+    monkeypatch.setattr(autograde, "MAX_NOTEBOOK_BYTES", 100)
+    assert autograde._read_submission(good)[1].startswith("not graded: larger than")
 
 
 def test_deleted_locked_cells_are_restored_after_their_predecessor():
     nb = _exercise()
     ids = [c.id for c in nb.cells]
     nb.cells = [c for c in nb.cells if c.id not in ("setup", "task2-tests")]
-    notes = grading._restore_locked_cells(nb, grading.new_assignment_notebook(make_fixtures.CELLS))
+    notes = autograde._restore_locked_cells(
+        nb, grading.new_assignment_notebook(make_fixtures.CELLS)
+    )
     assert [c.id for c in nb.cells] == ids
     assert notes == [
         "read-only cell 'setup' was deleted; restored from the source and graded",
         "test cell 'task2-tests' was deleted; restored from the source and graded",
     ]
     assert (
-        grading._restore_locked_cells(nb, grading.new_assignment_notebook(make_fixtures.CELLS))
+        autograde._restore_locked_cells(nb, grading.new_assignment_notebook(make_fixtures.CELLS))
         == []
     )
 
 
 def test_edited_locked_cells_are_reported():
     nb = _exercise()
-    assert grading._edited_locked_cells(nb) == []
+    assert autograde._edited_locked_cells(nb) == []
     next(c for c in nb.cells if c.id == "task3-tests").source = "pass"
-    assert grading._edited_locked_cells(nb) == [
+    assert autograde._edited_locked_cells(nb) == [
         "test cell 'task3-tests' was edited; the original was restored and graded"
     ]
 
@@ -349,7 +352,7 @@ def test_edited_locked_cells_are_reported():
 )
 def test_tampering_notes_flag_patched_modules_only(code, flagged):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-    notes = grading._tampering_notes(nb)
+    notes = autograde._tampering_notes(nb)
     if flagged is None:
         assert notes == []
     else:
@@ -371,7 +374,7 @@ def test_redaction_keeps_visible_tests_and_the_assertion_message_only():
         )
     ]
     nb = nbformat.v4.new_notebook(cells=[cell])
-    grading._redact_for_feedback(nb)
+    feedback._redact_for_feedback(nb)
     assert (
         cell.source
         == "check(x > 0, 'x should be positive')\n# hidden tests: not shown (this cell is worth 4 points)"
@@ -516,7 +519,7 @@ def test_huge_output_is_truncated_in_feedback(graded):
 
 
 def test_merged_gradebook_holds_every_score(graded):
-    grading._prepare_nbgrader()
+    _nbgrader._prepare_nbgrader()
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{graded['out'] / 'gradebook.db'}", grading.COURSE_ID) as gb:
