@@ -45,9 +45,20 @@ from loyalty_lib.report._settings import (
     DEFAULT_SETTINGS,
     INPUT_KINDS,
     SECTIONS,
+    SETTINGS,
     TEMPLATE,
+    Setting,
+    check_settings,
+    parameters_cell,
+    settings_from,
 )
-from loyalty_lib.report.build import ReportOutcome, _prepare_out_dir, build_report  # noqa: F401
+from loyalty_lib.report.build import (  # noqa: F401
+    ReportInputError,
+    ReportOutcome,
+    _prepare_out_dir,
+    build_report,
+    check_inputs,
+)
 from loyalty_lib.report.case import (
     Case,
     _check_settings,  # noqa: F401  (tests and the template use it)
@@ -81,6 +92,13 @@ from loyalty_lib.report.sections import (
 )
 
 __all__ = [
+    "SETTINGS",
+    "ReportInputError",
+    "Setting",
+    "check_inputs",
+    "check_settings",
+    "parameters_cell",
+    "settings_from",
     "ARTIFACTS",
     "DEFAULT_SETTINGS",
     "TEMPLATE",

@@ -19,8 +19,9 @@ from loyalty_lib.report._settings import (
     INPUT_KINDS,
     SECTIONS,
     TEMPLATE,
+    check_settings,
 )
-from loyalty_lib.report.case import _check_settings, _extra_refunds, quality_record
+from loyalty_lib.report.case import _extra_refunds, quality_record
 
 # --------------------------------------------------------------------------------------------
 # the pipeline behind `loyalty report`
@@ -34,6 +35,8 @@ class ReportOutcome(Result):
     client: str
     out_dir: str
     html: str
+    pdf: str
+    xlsx: str
     summary: str
     notebook: str
     log: str
@@ -45,7 +48,7 @@ class ReportOutcome(Result):
         skipped = f", {len(self.sections_skipped)} skipped" if self.sections_skipped else ""
         return (
             f"Report for {self.client} written to {self.html} ({len(self.sections_ok)} sections"
-            f"{skipped}); {self.rows_rejected:,} rejected rows in {Path(self.out_dir) / 'quarantine'}; "
+            f"{skipped}), {self.pdf} and {self.xlsx}; {self.rows_rejected:,} rejected rows in {Path(self.out_dir) / 'quarantine'}; "
             f"summary in {self.summary}"
         )
 
@@ -65,6 +68,103 @@ def _prepare_out_dir(out_dir: Path, force: bool) -> None:
             target = out_dir / name
             shutil.rmtree(target) if target.is_dir() else target.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
+
+
+class ReportInputError(ReportError):
+    """An argument or input file that fails the checks made before anything runs (CLI exit 2)."""
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The header line of a CSV/TXT file (None for other formats: their loader checks them)."""
+    import csv
+
+    if path.suffix.lower() not in {".csv", ".txt", ".tsv"}:
+        return None
+    raw = path.read_bytes()[:65536]
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None
+    first = text.splitlines()[0] if text.strip() else ""
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    return next(csv.reader([first], dialect))
+
+
+def check_inputs(
+    files: Mapping[str, Path],
+    *,
+    mapping_file: Path | None,
+    observation_end: str | None,
+    settings: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Every check that needs no kernel, made before anything is written or run.
+
+    Raises :class:`ReportInputError` (one line) for: neither transactions nor customers; a file
+    that does not exist; an unknown or invalid setting; an observation end that is not a date; a
+    customer summary whose observation end cannot be settled (no ``--observation-end``, and the
+    summary is not daily or has no ``first_purchase`` column); a mapping that names a header the
+    file lacks. Returns the checked settings.
+    """
+    from loyalty_lib import data
+
+    if "transactions" not in files and "customers" not in files:
+        raise ReportInputError("give transactions or customers (a per-customer summary), or both")
+    for kind, path in files.items():
+        if not path.is_file():
+            raise ReportInputError(f"{kind.replace('_', ' ')} file {path} does not exist")
+    if mapping_file is not None and not Path(mapping_file).is_file():
+        raise ReportInputError(f"column mapping file {mapping_file} does not exist")
+    try:
+        checked = check_settings(settings)
+    except ValueError as exc:
+        raise ReportInputError(f"report parameters: {exc}") from exc
+    if observation_end is not None:
+        try:
+            pd.Timestamp(observation_end)
+        except (TypeError, ValueError) as exc:
+            raise ReportInputError(
+                f"observation end must be a date YYYY-MM-DD, got {observation_end!r}"
+            ) from exc
+    headers = {kind: _csv_header(path) for kind, path in files.items()}
+    mappings: dict[str, dict[str, str]] = {}
+    for kind in files:
+        if mapping_file is not None:
+            try:
+                mappings[kind] = data.read_mapping(mapping_file, kind) or {}
+            except data.LoyaltyDataError as exc:
+                raise ReportInputError(str(exc)) from exc
+            have = headers[kind]
+            if have is not None:
+                present = {data._norm(h) for h in have}
+                for canonical, header in mappings[kind].items():
+                    if data._norm(header) not in present:
+                        raise ReportInputError(
+                            f"{Path(mapping_file).name} maps {canonical} of {kind.replace('_', ' ')} "
+                            f"to the header {header!r}, which {files[kind].name} lacks "
+                            f"(its headers: {', '.join(have)})"
+                        )
+    if "customers" in files and "transactions" not in files and observation_end is None:
+        if checked["freq"] != "D":
+            raise ReportInputError(
+                f"a customer summary in periods of {checked['freq']} needs --observation-end "
+                "YYYY-MM-DD (its T does not say the end to the day)"
+            )
+        have = headers["customers"]
+        names = {data._norm(h) for h in have} if have is not None else None
+        wanted = {data._norm(mappings.get("customers", {}).get("first_purchase", "first_purchase"))}
+        if names is not None and not (names & wanted):
+            raise ReportInputError(
+                f"{files['customers'].name} has no first_purchase column, so it does not say when "
+                "it was observed: pass --observation-end YYYY-MM-DD"
+            )
+    return checked
 
 
 def build_report(
@@ -105,20 +205,15 @@ def build_report(
         "campaign": campaign,
     }
     files = {k: Path(v) for k, v in given.items() if v is not None}
-    if "transactions" not in files and "customers" not in files:
-        raise ReportError("give transactions or customers (a per-customer summary), or both")
     extra = dict(parameters or {})
-    try:  # the notebook checks them too; here a typo fails before anything is written
-        _check_settings(extra)
-    except ValueError as exc:
-        raise ReportError(f"report parameters: {exc}") from exc
+    check_inputs(
+        files,
+        mapping_file=Path(mapping_file) if mapping_file else None,
+        observation_end=observation_end,
+        settings=extra,
+    )
     if observation_end is not None:
-        try:
-            observation_end = pd.Timestamp(observation_end).date().isoformat()
-        except (TypeError, ValueError) as exc:
-            raise ReportError(
-                f"observation end must be a date YYYY-MM-DD, got {observation_end!r}"
-            ) from exc
+        observation_end = pd.Timestamp(observation_end).date().isoformat()
     _prepare_out_dir(out_dir, force)
     log_lines: list[str] = []
 
@@ -191,7 +286,20 @@ def build_report(
                 "report.write_summary(case, summary_path)"
             )
         written = json.loads(summary.read_text(encoding="utf-8"))
-        say(f"{steps}/{steps} writing report.html ... ok")
+        from loyalty_lib.report import export
+
+        charts = export.write_charts(executed, out_dir / "charts")
+        xlsx_path = export.write_workbook(written, out_dir / "report.xlsx", out_dir / "quarantine")
+        pdf_path = export.write_pdf(
+            html_path,
+            out_dir / "report.pdf",
+            client=client,
+            date=str(written.get("observation_end", "")),
+        )
+        say(
+            f"{steps}/{steps} writing report.html, report.pdf, report.xlsx and charts/ "
+            f"({len(charts)} PNG) ... ok"
+        )
         ok = tuple(SECTIONS[k] for k in SECTIONS if written.get(k, {}).get("status") == "ok")
         skipped = tuple(
             f"{SECTIONS[k]} ({written[k]['reason']})"
@@ -206,6 +314,8 @@ def build_report(
             client=client,
             out_dir=str(out_dir),
             html=str(html_path),
+            pdf=str(pdf_path),
+            xlsx=str(xlsx_path),
             summary=str(summary),
             notebook=str(executed),
             log=str(out_dir / "report.log"),

@@ -11,7 +11,10 @@ from typing import Any
 import pandas as pd
 
 from loyalty_lib._result import _plain
-from loyalty_lib.report._settings import DEFAULT_SETTINGS, INPUT_KINDS
+from loyalty_lib.report._settings import (
+    INPUT_KINDS,
+    check_settings,
+)
 
 # --------------------------------------------------------------------------------------------
 # loading
@@ -81,32 +84,7 @@ class Case:
 
 
 def _check_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(settings) - set(DEFAULT_SETTINGS)
-    if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}")
-    out = {**DEFAULT_SETTINGS, **{k: v for k, v in settings.items() if v is not None}}
-    checks = {
-        "confidence": (0 < out["confidence"] < 1, "a share in (0, 1), e.g. 0.95"),
-        "gross_margin": (0 < out["gross_margin"] <= 1, "a share in (0, 1], e.g. 0.35"),
-        "program_costs": (out["program_costs"] > 0, "a positive amount of money"),
-        "clv_horizon_months": (
-            int(out["clv_horizon_months"]) == out["clv_horizon_months"] >= 1,
-            "a whole number of months ≥ 1",
-        ),
-        "discount_rate_monthly": (
-            0 <= out["discount_rate_monthly"] < 1,
-            "a monthly rate in [0, 1)",
-        ),
-        "churn_months": (int(out["churn_months"]) == out["churn_months"] >= 1, "whole months ≥ 1"),
-        "churn_flag_share": (0 < out["churn_flag_share"] <= 1, "a share in (0, 1]"),
-        "aspect_threshold": (1 < out["aspect_threshold"] <= 5, "a rating in (1, 5]"),
-        "inactive_days": (out["inactive_days"] > 0, "a positive number of days"),
-        "top_n": (int(out["top_n"]) == out["top_n"] >= 1, "a whole number ≥ 1"),
-    }
-    for name, (ok, expected) in checks.items():
-        if isinstance(out[name], bool) or not ok:
-            raise ValueError(f"{name} must be {expected}; got {out[name]!r}")
-    return out
+    return check_settings(settings)
 
 
 def _implied_end(summary: pd.DataFrame) -> pd.Timestamp:
@@ -224,6 +202,11 @@ def open_case(
         end = pd.Timestamp(observation_end).normalize()
     elif "transactions" in tables:
         end = tables["transactions"]["date"].max().normalize()
+    elif checked["freq"] != "D":
+        raise ValueError(
+            f"a customer summary in periods of {checked['freq']} does not say exactly when it was "
+            "observed: pass observation_end (loyalty report --observation-end YYYY-MM-DD)"
+        )
     else:
         end = _implied_end(tables["customers"])
     if "transactions" in tables:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import _plain
-from loyalty_lib.report._settings import _SKIP, SECTIONS
+from loyalty_lib.report._settings import _SKIP, DAYS_PER_PERIOD, SECTIONS
 from loyalty_lib.report.case import Case
 from loyalty_lib.report.display import Skipped
 
@@ -104,6 +104,7 @@ def _summary_table(case: Case) -> tuple[pd.DataFrame, str]:
 
     if case.has("customers"):
         return case.tables["customers"], "the given customer summary"
+    freq = case.settings["freq"]
     # The case's transactions come through loyalty_lib.data, which rejects a repeated order id:
     # one row is one order, so orders are counted as rows (the distinct count is the dearest
     # part of the summary on millions of rows). DuckDB gets less working memory than its default
@@ -112,7 +113,7 @@ def _summary_table(case: Case) -> tuple[pd.DataFrame, str]:
     table = segments.customer_summary(
         case.tables["transactions"],
         case.observation_end,
-        freq="D",
+        freq=freq,
         orders="rows",
         memory_limit="500MB",
     )
@@ -131,7 +132,10 @@ def _clv(case: Case) -> dict[str, Any]:
             f"{int(bad_m.sum()):,} repeat customers with average value ≤ 0 are left out "
             "of the Gamma-Gamma fit"
         )
-    bg = ltv.BetaGeo(freq="D").fit(f, r, t)
+    # The summary's period (days, weeks, months) is the model's; Gamma-Gamma's CLV converts the
+    # horizon in months into it, so a weekly and a daily summary of one history agree.
+    freq = case.settings["freq"]
+    bg = ltv.BetaGeo(freq=freq).fit(f, r, t)
     gg = ltv.GammaGamma().fit(f[~bad_m], m[~bad_m])
     horizon = int(case.settings["clv_horizon_months"])
     clv = np.asarray(
@@ -151,7 +155,7 @@ def _clv(case: Case) -> dict[str, Any]:
         {
             "customer_id": s["customer_id"].to_numpy(),
             "frequency": f.astype(int),
-            "days_since_last": t - r,
+            "days_since_last": (t - r) * DAYS_PER_PERIOD[freq],
             "p_alive": p_alive,
             "clv": clv,
         }
@@ -171,6 +175,7 @@ def _clv(case: Case) -> dict[str, Any]:
         "source": source,
         "n_customers": n,
         "horizon_months": horizon,
+        "period": {"D": "days", "W": "weeks", "M": "months"}[freq],
         "discount_rate_monthly": case.settings["discount_rate_monthly"],
         "bgnbd": dict(bg.params),
         "gamma_gamma": dict(gg.params),
@@ -218,7 +223,9 @@ def _segments(case: Case) -> dict[str, Any]:
         seed_note = (
             "the customer summary has no orders and total_spend columns, which the segments need"
         )
-    churning = segments.churn_risk(s, inactive_days=case.settings["inactive_days"])
+    days = DAYS_PER_PERIOD[case.settings["freq"]]  # churn_risk counts T - recency in days
+    in_days = s if days == 1 else s.assign(recency=s["recency"] * days, T=s["T"] * days)
+    churning = segments.churn_risk(in_days, inactive_days=case.settings["inactive_days"])
     record: dict[str, Any] = {
         "source": source,
         "n_customers": len(s),
