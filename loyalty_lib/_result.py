@@ -42,12 +42,20 @@ def _plain(value: Any) -> Any:
 
 
 def _fmt(value: Any) -> str:
+    """A field value for the HTML table, through :mod:`loyalty_lib.i18n` (locale separators, at most
+    four significant digits below 10,000 and never more than three decimals)."""
+    from loyalty_lib.i18n import fmt_count, fmt_number
+
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return fmt_count(value)
     if isinstance(value, float | np.floating):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+        return fmt_number(value, sig=4)
     if isinstance(value, pd.DataFrame):
         return f"table {value.shape[0]}×{value.shape[1]}"
     if isinstance(value, pd.Series):
-        return f"series of {len(value):,}"
+        return f"series of {fmt_count(len(value))}"
     return str(value)
 
 

@@ -13,6 +13,7 @@ from loyalty_lib.ltv.gamma_gamma import (
 from loyalty_lib.ltv.holdout import HoldoutCheck, calibration_holdout, holdout_check
 from loyalty_lib.ltv.simple import (
     LTVCACResult,
+    LTVCheckResult,
     LTVResult,
     RetentionCostResult,
     discounted_ltv,
@@ -20,6 +21,7 @@ from loyalty_lib.ltv.simple import (
     ltv,
     ltv_by_churn,
     ltv_from_transactions,
+    ltv_reality_check,
     ltv_to_cac,
     retention_vs_acquisition,
 )
@@ -30,6 +32,7 @@ __all__ = [
     "GammaGamma",
     "HoldoutCheck",
     "LTVCACResult",
+    "LTVCheckResult",
     "LTVResult",
     "RetentionCostResult",
     "calibration_holdout",
@@ -41,6 +44,7 @@ __all__ = [
     "ltv",
     "ltv_by_churn",
     "ltv_from_transactions",
+    "ltv_reality_check",
     "ltv_to_cac",
     "retention_curve",
     "retention_vs_acquisition",
