@@ -63,7 +63,13 @@ def sentence_html(result: Any, table: pd.DataFrame | None = None, **to_html: Any
     """A result's sentence (``str``) as an escaped paragraph, with ``table`` below it when given
     (``to_html`` keywords go to ``DataFrame.to_html``): for results whose detail is one table."""
     text = f"<p>{html.escape(str(result))}</p>"
-    return text if table is None else text + table.to_html(**to_html)
+    if table is None:
+        return text
+    from loyalty_lib.i18n import fmt_number
+
+    # raw floats (0.0160182…) are unreadable: four significant digits unless the caller decides
+    to_html.setdefault("float_format", lambda v: fmt_number(v, sig=4))
+    return text + table.to_html(**to_html)
 
 
 @dataclasses.dataclass(frozen=True)
