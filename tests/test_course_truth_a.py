@@ -186,3 +186,99 @@ def test_no_internal_ids_in_trainee_text(name):
             found += INTERNAL_IDS.findall("".join(cell["source"]))
     found += [m for t in _texts(nb) for m in INTERNAL_IDS.findall(t)]
     assert not found, f"{name}: {sorted(set(found))}"
+
+
+# ----------------------------------------------------------------------------- exercises (item 10)
+# Each solution runs in-process (its code cells without the hidden tests, in its own folder); a
+# planted common mistake must make a VISIBLE check fail with the hint that points at it. Grading
+# (full marks for solutions, 0 for blanks) is tests/test_grading.py's real-course test.
+
+SOLUTIONS = ROOT / "solutions"
+
+
+def _run_solution(assignment: str, replace: tuple[str, str] | None = None) -> str:
+    import contextlib
+    import io
+    import os
+
+    import matplotlib
+    import nbformat
+
+    from loyalty_lib.grading import BEGIN_HIDDEN
+
+    matplotlib.use("Agg")
+    (path,) = (SOLUTIONS / assignment).glob("*.ipynb")
+    nb = nbformat.read(str(path), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    sources = [c.source.split(BEGIN_HIDDEN)[0] for c in code]
+    if replace is not None:  # the mistake goes into the trainee's answer, never into a check
+        answers = [i for i, c in enumerate(code) if c.metadata.get("nbgrader", {}).get("solution")]
+        hits = [i for i in answers if replace[0] in sources[i]]
+        assert len(hits) == 1, f"planted mistake {replace[0]!r} matches {len(hits)} cells"
+        sources[hits[0]] = sources[hits[0]].replace(replace[0], replace[1])
+    namespace: dict = {}
+    before = os.getcwd()
+    out = io.StringIO()
+    try:
+        os.chdir(path.parent)
+        with contextlib.redirect_stdout(out):
+            for source in sources:
+                exec(compile(source, str(path), "exec"), namespace)
+    finally:
+        os.chdir(before)
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("assignment", ["01-nps", "02-ltv", "03-segmentation"])
+def test_solution_passes_every_visible_check(assignment):
+    printed = _run_solution(assignment)
+    assert "✓" in printed and "✗" not in printed
+
+
+PLANTED = [
+    # (assignment, correct code, planted mistake, hint the trainee must see)
+    ("01-nps", 'shares["promoter"] - shares["detractor"]', 'shares["detractor"] - shares["promoter"]',
+     "which group is subtracted from which"),
+    ("01-nps", "value_counts(normalize=True)", 'value_counts().div((~responses["score"].between(7, 8)).sum())',
+     "divide each count by the number of all answers"),
+    ("01-nps", "bins=[-1, 6, 8, 10]", "bins=[-1, 5, 8, 10]", "where each group starts and ends"),
+    ("02-ltv", "churn_by_hand = 1 - kept / base", "churn_by_hand = kept / base",
+     "one minus the share kept"),
+    ("02-ltv", "churn_by_hand = 1 - kept / base",
+     'churn_by_hand = 1 - kept / bought["customer_id"].nunique()', "FIRST quarter of each pair"),
+    ("03-segmentation", "f_by_hand = rank * 5 // len(summary) + 1",
+     "f_by_hand = rank * 5 // (len(summary) - 1) + 1", "not by n − 1"),
+    ("03-segmentation", 'summary.sort_values(["frequency", "customer_id"])',
+     'summary.sort_values(["frequency", "customer_id"], ascending=False)',
+     "rank from the lowest frequency"),
+]
+
+
+@pytest.mark.parametrize("assignment,good,bad,hint", PLANTED, ids=[f"{a}:{h[:20]}" for a, _, _, h in PLANTED])
+def test_planted_mistake_fails_a_visible_check_with_its_hint(assignment, good, bad, hint):
+    from loyalty_lib.grading import CheckFailed
+
+    with pytest.raises(CheckFailed) as failed:
+        _run_solution(assignment, (good, bad))
+    assert hint in str(failed.value), str(failed.value)
+    assert "Hint:" in str(failed.value)
+
+
+@pytest.mark.parametrize("assignment", ["01-nps", "02-ltv", "03-segmentation"])
+def test_every_task_has_an_explanation_that_is_not_released(assignment):
+    import nbformat
+
+    (sol,) = (SOLUTIONS / assignment).glob("*.ipynb")
+    nb = nbformat.read(str(sol), as_version=4)
+    solution_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert solution_cells and all("# Answer explained:" in c.source for c in solution_cells)
+    released = (ROOT / "exercises" / assignment / sol.name).read_text(encoding="utf-8")
+    assert "Answer explained" not in released
+    # hints point to the idea, not the call: no hint in the new by-hand tasks names a library call
+    for c in nb.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(("task1b", "task2b")):
+            for hint in re.findall(r'hint="([^"]*)"', c.source):
+                assert not re.search(r"\w+\.\w+\(", hint), hint
