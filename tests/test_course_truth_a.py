@@ -103,7 +103,13 @@ def _texts(nb: dict) -> list[str]:
     out = []
     for cell in nb["cells"]:
         for o in cell.get("outputs", []):
-            for part in (o.get("text", ""), *(o.get("data", {}).get(k, "") for k in ("text/plain", "text/html", "text/markdown"))):
+            for part in (
+                o.get("text", ""),
+                *(
+                    o.get("data", {}).get(k, "")
+                    for k in ("text/plain", "text/html", "text/markdown")
+                ),
+            ):
                 out.append("".join(part) if isinstance(part, list) else part)
     return out
 
@@ -240,24 +246,49 @@ def test_solution_passes_every_visible_check(assignment):
 
 PLANTED = [
     # (assignment, correct code, planted mistake, hint the trainee must see)
-    ("01-nps", 'shares["promoter"] - shares["detractor"]', 'shares["detractor"] - shares["promoter"]',
-     "which group is subtracted from which"),
-    ("01-nps", "value_counts(normalize=True)", 'value_counts().div((~responses["score"].between(7, 8)).sum())',
-     "divide each count by the number of all answers"),
+    (
+        "01-nps",
+        'shares["promoter"] - shares["detractor"]',
+        'shares["detractor"] - shares["promoter"]',
+        "which group is subtracted from which",
+    ),
+    (
+        "01-nps",
+        "value_counts(normalize=True)",
+        'value_counts().div((~responses["score"].between(7, 8)).sum())',
+        "divide each count by the number of all answers",
+    ),
     ("01-nps", "bins=[-1, 6, 8, 10]", "bins=[-1, 5, 8, 10]", "where each group starts and ends"),
-    ("02-ltv", "churn_by_hand = 1 - kept / base", "churn_by_hand = kept / base",
-     "one minus the share kept"),
-    ("02-ltv", "churn_by_hand = 1 - kept / base",
-     'churn_by_hand = 1 - kept / bought["customer_id"].nunique()', "FIRST quarter of each pair"),
-    ("03-segmentation", "f_by_hand = rank * 5 // len(summary) + 1",
-     "f_by_hand = rank * 5 // (len(summary) - 1) + 1", "not by n − 1"),
-    ("03-segmentation", 'summary.sort_values(["frequency", "customer_id"])',
-     'summary.sort_values(["frequency", "customer_id"], ascending=False)',
-     "rank from the lowest frequency"),
+    (
+        "02-ltv",
+        "churn_by_hand = 1 - kept / base",
+        "churn_by_hand = kept / base",
+        "one minus the share kept",
+    ),
+    (
+        "02-ltv",
+        "churn_by_hand = 1 - kept / base",
+        'churn_by_hand = 1 - kept / bought["customer_id"].nunique()',
+        "FIRST quarter of each pair",
+    ),
+    (
+        "03-segmentation",
+        "f_by_hand = rank * 5 // len(summary) + 1",
+        "f_by_hand = rank * 5 // (len(summary) - 1) + 1",
+        "not by n − 1",
+    ),
+    (
+        "03-segmentation",
+        'summary.sort_values(["frequency", "customer_id"])',
+        'summary.sort_values(["frequency", "customer_id"], ascending=False)',
+        "rank from the lowest frequency",
+    ),
 ]
 
 
-@pytest.mark.parametrize("assignment,good,bad,hint", PLANTED, ids=[f"{a}:{h[:20]}" for a, _, _, h in PLANTED])
+@pytest.mark.parametrize(
+    "assignment,good,bad,hint", PLANTED, ids=[f"{a}:{h[:20]}" for a, _, _, h in PLANTED]
+)
 def test_planted_mistake_fails_a_visible_check_with_its_hint(assignment, good, bad, hint):
     from loyalty_lib.grading import CheckFailed
 
