@@ -19,6 +19,7 @@ from loyalty_lib.ltv.mbgnbd import ModifiedBetaGeo
 from loyalty_lib.ltv.pareto_nbd import ParetoNBD
 from loyalty_lib.ltv.simple import (
     LTVCACResult,
+    LTVCheckResult,
     LTVResult,
     RetentionCostResult,
     discounted_ltv,
@@ -26,6 +27,7 @@ from loyalty_lib.ltv.simple import (
     ltv,
     ltv_by_churn,
     ltv_from_transactions,
+    ltv_reality_check,
     ltv_to_cac,
     retention_vs_acquisition,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "GammaGamma",
     "HoldoutCheck",
     "LTVCACResult",
+    "LTVCheckResult",
     "LTVResult",
     "RetentionCostResult",
     "calibration_holdout",
@@ -56,6 +59,7 @@ __all__ = [
     "ltv",
     "ltv_by_churn",
     "ltv_from_transactions",
+    "ltv_reality_check",
     "ltv_to_cac",
     "retention_curve",
     "retention_vs_acquisition",
