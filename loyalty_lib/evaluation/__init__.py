@@ -8,9 +8,11 @@ over the same calendar window:
   customer with pre- and post-period orders, net spend and purchase flags;
 * :func:`lift` compares the post-period means of the two groups (Welch t for means, a difference of
   proportions for 0/1 flags) and reports the relative lift with Fieller's interval;
-* :func:`diff_in_diff` subtracts each customer's own pre-period, which removes stable differences
-  between customers and so narrows the interval when the groups are randomised, and corrects for
-  baseline differences when they are not;
+* :func:`diff_in_diff` subtracts each customer's own pre-period, which removes a stable **level**
+  gap between the groups (not a gap that was growing: that needs parallel trends, checked by
+  :func:`pre_trend_check`); it narrows the interval only when the pre/post correlation exceeds
+  0.5, and :func:`ancova_effect` (ANCOVA / CUPED) is the efficient estimator — see
+  :mod:`loyalty_lib.evaluation.campaign` with :func:`balance_table` and :func:`pre_period_means`;
 * :func:`kpis`, :func:`roi`, :func:`program_roi`, :func:`segment_retention`,
   :func:`nps_before_after` and :func:`success_signals` are the KPI dashboard of [E1]/[E2];
 * :data:`CASE_STUDIES`, :func:`complaint_metrics`, :func:`too_early_to_judge` carry [E3], [E6],
@@ -41,6 +43,14 @@ from loyalty_lib.program import roi  # one ROI definition for design and evaluat
 from loyalty_lib.stats import check_confidence, normal_interval, two_sided_p, z_quantile
 
 __all__ = [
+    "SMD_THRESHOLD",
+    "ANCOVAResult",
+    "BalanceResult",
+    "PreTrendResult",
+    "ancova_effect",
+    "balance_table",
+    "pre_period_means",
+    "pre_trend_check",
     "CASE_STUDIES",
     "COMPLAINT_URGENCY",
     "EXPECTED_MONTHS_TO_FIRST_EFFECT",
@@ -486,6 +496,26 @@ class DiDResult(Result):
             f"n={self.n_treatment:,} vs {self.n_control:,})"
         )
 
+    @property
+    def verdict(self) -> str:
+        """The result in words, computed from the interval (the lesson shows this, not a hedge)."""
+        from loyalty_lib.evaluation.campaign import _ci_words, _value
+
+        def f(x: float) -> str:
+            return _value(self.metric, x, self.currency, diff=True)
+
+        what = {
+            "spend": "net spend per customer",
+            "orders": "orders per customer",
+            "repeat": "the share buying again",
+            "repeat2": "the share with ≥ 2 purchases",
+        }.get(self.metric, self.metric)
+        return (
+            "Difference-in-differences: "
+            + _ci_words(self.ci_low, self.ci_high, self.estimate, what, f)
+            + "."
+        )
+
 
 def diff_in_diff(
     outcomes: pd.DataFrame,
@@ -502,6 +532,10 @@ def diff_in_diff(
     stacked customer-period rows. The CI and p-value come from Welch's t-test on the per-customer
     change scores, which accounts for each customer appearing in both periods (a naive OLS on the
     stacked rows would treat the two rows as independent).
+
+    DiD removes a level gap that was there before the start; it is unbiased only under parallel
+    trends (check with :func:`pre_trend_check`), and narrower than the post-only comparison only
+    when the pre/post correlation exceeds 0.5 (:func:`ancova_effect` reports both SEs).
     """
     check_confidence(confidence)
     if not isinstance(metric, str):
@@ -1583,3 +1617,17 @@ def complaints_from_survey(survey: pd.DataFrame, *, seed: int = 0) -> pd.DataFra
             "satisfaction": np.where(resolved, sat, np.nan),
         }
     )
+
+
+# the pre-period adjustments (balance, pre-trends, ANCOVA / CUPED) live in their own module;
+# imported last because they reuse the outcome-table checks defined above
+from loyalty_lib.evaluation.campaign import (  # noqa: E402
+    SMD_THRESHOLD,
+    ANCOVAResult,
+    BalanceResult,
+    PreTrendResult,
+    ancova_effect,
+    balance_table,
+    pre_period_means,
+    pre_trend_check,
+)
