@@ -337,7 +337,11 @@ def test_cashflow_plot():
     assert out is ax
     heights = [p.get_height() for p in ax.patches]
     assert heights == pytest.approx([7_200_000, -4_140_000, -500_000, 2_560_000])
-    assert "RUB" in ax.get_ylabel()
+    assert ax.get_ylabel() == "per year, million RUB"
+    fig.canvas.draw()
+    # ticks read "2 M", not matplotlib's offset "1e6"
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    assert any(t.get_text().endswith(" M") for t in ax.get_yticklabels())
     with pytest.raises(ValueError, match="one scenario"):
         Pp.program_cashflow(Pg.simulate_program(**{**BASE, "member_uplift": [0.1, 0.2]}))
     plt.close("all")

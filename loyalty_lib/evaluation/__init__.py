@@ -905,7 +905,7 @@ def success_signals(
     compared too). For KPIs in ``lower_is_better`` (e.g. ``churn_rate``) a fall is good.
 
     Columns: ``kpi``, ``before``, ``after``, ``change``, ``change_pct`` (fraction, NaN when before
-    is 0), ``direction`` (rose / fell / flat), ``good`` (bool), ``e2_signal`` (bool, one of the
+    is 0), ``direction`` (rose / fell / flat), ``good`` (bool), ``core_sign`` (bool, one of the
     four [E2] signs). [E2] signs missing from either dict are listed with NaN and ``good`` False.
     """
     for name, d in (("kpi_before", kpi_before), ("kpi_after", kpi_after)):
@@ -935,7 +935,7 @@ def success_signals(
                 "change_pct": change / abs(b) if b != 0 and math.isfinite(b) else math.nan,
                 "direction": direction,
                 "good": good,
-                "e2_signal": k in E2_SIGNALS,
+                "core_sign": k in E2_SIGNALS,
             }
         )
     return pd.DataFrame(rows)
@@ -944,7 +944,7 @@ def success_signals(
 # --------------------------------------------------------------------------------------------
 # seed facts: case studies [E3], complaints [E6]/[N12], timing [E5]
 # --------------------------------------------------------------------------------------------
-_CASE_SOURCE = "reported figures from the seed article (002), context not evidence"
+_CASE_SOURCE = "as reported in a business article (no control group): context not evidence"
 #: [E3] Case figures as reported in seed 002 (no controls, no method given: illustrations only).
 CASE_STUDIES: pd.DataFrame = pd.DataFrame(
     [
