@@ -51,6 +51,7 @@ __all__ = [
     "balance_table",
     "pre_period_means",
     "pre_trend_check",
+    "show_verdict",
     "CASE_STUDIES",
     "COMPLAINT_URGENCY",
     "EXPECTED_MONTHS_TO_FIRST_EFFECT",
@@ -355,6 +356,33 @@ class LiftResult(Result):
             f"{head} ({_pct(self.rel_lift)}, {conf} CI {_pct(self.rel_ci_low)} to "
             f"{_pct(self.rel_ci_high)}, {_fmt_p(self.p_value)}, "
             f"n={self.n_treatment:,} vs {self.n_control:,})"
+        )
+
+    @property
+    def verdict(self) -> str:
+        """The lift in words, computed from the interval of the difference."""
+        from loyalty_lib.evaluation.campaign import _ci_words, _value
+
+        base = self.metric.removesuffix("_pre").removesuffix("_post")
+        what = {
+            "spend": "net spend per customer",
+            "orders": "orders per customer",
+            "repeat": "the share buying at least once",
+            "repeat2": "the share with ≥ 2 purchases",
+        }.get(base, base)
+
+        def f(x: float) -> str:
+            return _value(base, x, self.currency, diff=True)
+
+        if self.metric.endswith("_pre"):
+            return (
+                f"Before the start treatment and control differed by {f(self.diff)} in {what} "
+                f"[{f(self.diff_ci_low)}; {f(self.diff_ci_high)}]: a head start, not an effect."
+            )
+        return (
+            "Post-period comparison: "
+            + _ci_words(self.diff_ci_low, self.diff_ci_high, self.diff, what, f)
+            + "."
         )
 
 
@@ -1630,4 +1658,5 @@ from loyalty_lib.evaluation.campaign import (  # noqa: E402
     balance_table,
     pre_period_means,
     pre_trend_check,
+    show_verdict,
 )

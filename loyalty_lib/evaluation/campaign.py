@@ -51,6 +51,7 @@ __all__ = [
     "balance_table",
     "pre_period_means",
     "pre_trend_check",
+    "show_verdict",
 ]
 
 #: |standardised mean difference| above which a pre-period metric counts as imbalanced (the
@@ -458,3 +459,10 @@ def ancova_effect(
         confidence=confidence,
         currency=currency,
     )
+
+
+def show_verdict(result: Any) -> Any:
+    """A result's ``verdict`` as Markdown for a notebook (the sentence the lesson points at)."""
+    from IPython.display import Markdown
+
+    return Markdown("**Verdict.** " + result.verdict)
