@@ -155,7 +155,9 @@ def test_duckdb_scans_files_directly(synthetic: pd.DataFrame, tmp_path: Path, mo
     expected = sg.customer_summary(part, freq="W", engine="pandas")
     assert_same_summary(sg.customer_summary(tmp_path / "tx.parquet", freq="W"), expected)
     assert_same_summary(sg.customer_summary(str(tmp_path / "tx.csv"), freq="W"), expected)
-    monkeypatch.setattr(summary_engines, "_DUCKDB_MEMORY_LIMIT", "32MB")  # a tight cap while scanning the file
+    monkeypatch.setattr(
+        summary_engines, "_DUCKDB_MEMORY_LIMIT", "32MB"
+    )  # a tight cap while scanning the file
     assert_same_summary(sg.customer_summary(str(tmp_path / "tx.csv"), freq="W"), expected)
 
 

@@ -7,12 +7,12 @@ Gamma-Gamma, holdout validation, model comparison and model-based intervals.
 from loyalty_lib.ltv.bgbb import BetaGeoBetaBinom
 from loyalty_lib.ltv.bgnbd import BetaGeo, simulate
 from loyalty_lib.ltv.cohorts import cohort_table, retention_curve
+from loyalty_lib.ltv.compare import ModelChoice, ModelComparison, choose_model, compare_models
 from loyalty_lib.ltv.gamma_gamma import (
     CorrelationResult,
     GammaGamma,
     frequency_monetary_correlation,
 )
-from loyalty_lib.ltv.compare import ModelChoice, ModelComparison, choose_model, compare_models
 from loyalty_lib.ltv.holdout import HoldoutCheck, calibration_holdout, holdout_check
 from loyalty_lib.ltv.intervals import ModelIntervals, model_intervals
 from loyalty_lib.ltv.mbgnbd import ModifiedBetaGeo

@@ -180,9 +180,7 @@ class CountModel(FittedModelDisplay):
         """Asymptotic standard errors of the parameters: θ · SE(log θ) (delta method)."""
         self._require_fit()
         se_log = np.sqrt(np.diag(self.covariance_log))
-        return {
-            n: float(self.params[n] * s) for n, s in zip(self.PARAM_NAMES, se_log, strict=True)
-        }
+        return {n: float(self.params[n] * s) for n, s in zip(self.PARAM_NAMES, se_log, strict=True)}
 
     @property
     def summary(self) -> pd.DataFrame:

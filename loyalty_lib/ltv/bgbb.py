@@ -31,7 +31,10 @@ def validate_discrete(
     frequency: Any, recency: Any, n_periods: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check and broadcast (x, t_x, n): integers with 0 ≤ x ≤ t_x ≤ n, t_x = 0 iff x = 0."""
-    x, tx, n = (_as_1d(k, v) for k, v in (("frequency", frequency), ("recency", recency), ("n_periods", n_periods)))
+    x, tx, n = (
+        _as_1d(k, v)
+        for k, v in (("frequency", frequency), ("recency", recency), ("n_periods", n_periods))
+    )
     try:
         x, tx, n = np.broadcast_arrays(x, tx, n)
     except ValueError as exc:
@@ -46,17 +49,33 @@ def validate_discrete(
         problems.append(f"{int(nan.sum())} rows with NaN")
     ok = ~nan
     checks = [
-        ("a value is not a non-negative integer", ok & ((np.minimum(np.minimum(x, tx), n) < 0) | (x != np.floor(x)) | (tx != np.floor(tx)) | (n != np.floor(n)))),
+        (
+            "a value is not a non-negative integer",
+            ok
+            & (
+                (np.minimum(np.minimum(x, tx), n) < 0)
+                | (x != np.floor(x))
+                | (tx != np.floor(tx))
+                | (n != np.floor(n))
+            ),
+        ),
         ("frequency is larger than recency", ok & (x > tx)),
         ("recency is larger than n_periods", ok & (tx > n)),
-        ("recency is 0 although frequency is positive, or the reverse", ok & ((x == 0) != (tx == 0))),
+        (
+            "recency is 0 although frequency is positive, or the reverse",
+            ok & ((x == 0) != (tx == 0)),
+        ),
     ]
     for message, mask in checks:
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
-            problems.append(f"{int(mask.sum())} rows where {message} (e.g. row {i}: x={x[i]:g}, t_x={tx[i]:g}, n={n[i]:g})")
+            problems.append(
+                f"{int(mask.sum())} rows where {message} (e.g. row {i}: x={x[i]:g}, t_x={tx[i]:g}, n={n[i]:g})"
+            )
     if problems:
-        raise ValueError("BG/BB input expects integers 0 ≤ x ≤ t_x ≤ n; found " + "; ".join(problems))
+        raise ValueError(
+            "BG/BB input expects integers 0 ≤ x ≤ t_x ≤ n; found " + "; ".join(problems)
+        )
     return x, tx, n
 
 
@@ -77,7 +96,9 @@ def _log_likelihood(params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.nda
     terms = [special.betaln(alpha + x, beta + n - x) + special.betaln(gamma, delta + n)]
     for i in range(int(np.max(n - tx)) if x.size else 0):
         live = i < n - tx
-        term = special.betaln(alpha + x, beta + tx - x + i) + special.betaln(gamma + 1, delta + tx + i)
+        term = special.betaln(alpha + x, beta + tx - x + i) + special.betaln(
+            gamma + 1, delta + tx + i
+        )
         terms.append(np.where(live, term, -np.inf))
     return base + special.logsumexp(np.vstack(terms), axis=0)
 
@@ -185,7 +206,9 @@ class BetaGeoBetaBinom(CountModel):
         rate = (alpha + x) / (alpha + beta + n)
         total = np.zeros(np.shape(tt))
         for k in range(1, int(np.max(tt)) + 1 if np.size(tt) else 1):
-            surv = np.exp(special.betaln(gamma, delta + n + k) - special.betaln(gamma, delta + n + 1))
+            surv = np.exp(
+                special.betaln(gamma, delta + n + k) - special.betaln(gamma, delta + n + 1)
+            )
             total += np.where(k <= tt, surv, 0.0)
         return p_alive * rate * total
 
@@ -228,14 +251,24 @@ class BetaGeoBetaBinom(CountModel):
         for j, k in enumerate(ks):
             if k > m:
                 continue
-            terms = [log_choose(m, k) + special.betaln(alpha + k, beta + m - k) + special.betaln(gamma, delta + m)]
+            terms = [
+                log_choose(m, k)
+                + special.betaln(alpha + k, beta + m - k)
+                + special.betaln(gamma, delta + m)
+            ]
             for i in range(int(k), m):
-                terms.append(log_choose(i, k) + special.betaln(alpha + k, beta + i - k) + special.betaln(gamma + 1, delta + i))
+                terms.append(
+                    log_choose(i, k)
+                    + special.betaln(alpha + k, beta + i - k)
+                    + special.betaln(gamma + 1, delta + i)
+                )
             out[j] = np.exp(base + special.logsumexp(terms))
         return _wrap(out, (n,), "probability")
 
 
-def simulate(params: dict[str, float], n_periods: int, size: int, *, seed: int | None = None) -> pd.DataFrame:
+def simulate(
+    params: dict[str, float], n_periods: int, size: int, *, seed: int | None = None
+) -> pd.DataFrame:
     """Draw (frequency, recency, n_periods) for ``size`` customers from the BG/BB story."""
     missing = set(PARAM_NAMES) - set(params)
     if missing:

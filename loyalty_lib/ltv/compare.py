@@ -120,7 +120,11 @@ def compare_models(
         )
         fitted[key] = model
         table_f = check.table.rename(columns={"actual": "observed", "predicted": key})
-        by_freq = table_f if by_freq is None else by_freq.merge(table_f[["frequency_cal", key]], on="frequency_cal")
+        by_freq = (
+            table_f
+            if by_freq is None
+            else by_freq.merge(table_f[["frequency_cal", key]], on="frequency_cal")
+        )
     table = pd.DataFrame(rows)
     assert by_freq is not None
     by_freq.attrs.update(top_bin_open=True, max_frequency=max_frequency)
@@ -221,7 +225,15 @@ def choose_model(
     if override is not None:
         model, _, _ = _fit(override, freq, x, rec, big_t)
         name = MODELS[override][1]
-        return ModelChoice(override, name, f"Use {name}: chosen by the user.", "override", float("nan"), None, model)
+        return ModelChoice(
+            override,
+            name,
+            f"Use {name}: chosen by the user.",
+            "override",
+            float("nan"),
+            None,
+            model,
+        )
     start = tx.loc[~tx["is_refund"], "date"].min()
     span_days = (obs_end - start).days
     holdout_days = int(span_days * holdout_share)
@@ -243,4 +255,6 @@ def choose_model(
         rows.append({"model": MODELS[key][1], "key": key, "bic": bic, "identified": identified})
         fitted[key] = model
     key, reason = _choose(pd.DataFrame(rows), "bic")
-    return ModelChoice(key, MODELS[key][1], reason, "best identified (BIC)", float("nan"), None, fitted[key])
+    return ModelChoice(
+        key, MODELS[key][1], reason, "best identified (BIC)", float("nan"), None, fitted[key]
+    )

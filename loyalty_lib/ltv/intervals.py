@@ -54,7 +54,9 @@ def _cov_log(model: Any) -> np.ndarray:
         hess = numerical_hessian(lambda p: _loglik_and_grad(p, data)[1], theta)
         data.buf, data.buf0 = [], []
         return np.linalg.inv(hess) / np.outer(theta, theta)
-    raise TypeError(f"model must be a fitted BetaGeo, ModifiedBetaGeo or ParetoNBD; got {type(model).__name__}")
+    raise TypeError(
+        f"model must be a fitted BetaGeo, ModifiedBetaGeo or ParetoNBD; got {type(model).__name__}"
+    )
 
 
 def _with_params(model: Any, params: dict[str, float]) -> Any:
@@ -94,7 +96,9 @@ class ModelIntervals(Result):
     def __str__(self) -> str:
         parts = []
         for row in self.totals.itertuples():
-            parts.append(f"{row.quantity} {row.estimate:,.4g} ({row.lower:,.4g} to {row.upper:,.4g})")
+            parts.append(
+                f"{row.quantity} {row.estimate:,.4g} ({row.lower:,.4g} to {row.upper:,.4g})"
+            )
         return (
             f"Model-based {self.level:.0%} intervals ({self.method}, {self.n_draws} draws, "
             f"{len(self.customers):,} customers): " + "; ".join(parts)
@@ -166,14 +170,20 @@ def model_intervals(
     point = predict(np.exp(theta), np.exp(gg_theta) if want_clv else None)
     samples = [np.empty((n_draws, x.size), dtype=np.float32) for _ in point]
     for i in range(n_draws):
-        for store, values in zip(samples, predict(draws[i], gg_draws[i] if want_clv else None), strict=True):
+        for store, values in zip(
+            samples, predict(draws[i], gg_draws[i] if want_clv else None), strict=True
+        ):
             store[i] = values
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     labels = ["expected_purchases", "p_alive", "clv"][: len(point)]
     index = frequency.index if isinstance(frequency, pd.Series) else None
     columns: dict[str, np.ndarray] = {}
     rows = []
-    aggregate = {"expected_purchases": ("total expected purchases", np.sum), "p_alive": ("mean P(alive)", np.mean), "clv": ("mean CLV", np.mean)}
+    aggregate = {
+        "expected_purchases": ("total expected purchases", np.sum),
+        "p_alive": ("mean P(alive)", np.mean),
+        "clv": ("mean CLV", np.mean),
+    }
     for label, est, store in zip(labels, point, samples, strict=True):
         lo, hi = np.quantile(store, [lo_q, hi_q], axis=0)
         columns[label], columns[f"{label}_low"], columns[f"{label}_high"] = est, lo, hi
@@ -193,7 +203,9 @@ def model_intervals(
     )
 
 
-def _gamma_gamma_cov(gg: _gg.GammaGamma, x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gamma_gamma_cov(
+    gg: _gg.GammaGamma, x: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Log-parameters of a fitted Gamma-Gamma and their covariance, from its likelihood's
     Hessian on the repeat customers passed here (the data it was fitted on)."""
     if not gg.params:

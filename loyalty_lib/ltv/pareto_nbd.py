@@ -101,7 +101,9 @@ class ParetoNBD(CountModel):
 
     def _initial(self, data: _Rows) -> np.ndarray:
         rate = float(data.w @ data.x) / max(float(data.w @ data.T), 1e-12)
-        return np.array([1.0, 1.0 / max(rate, 1e-6), 1.0, float(np.average(data.T, weights=data.w))])
+        return np.array(
+            [1.0, 1.0 / max(rate, 1e-6), 1.0, float(np.average(data.T, weights=data.w))]
+        )
 
     def _ll_rows(self, params: np.ndarray, d: _Rows) -> np.ndarray:
         """Per row, FH note eq. (19) in logs:
@@ -158,10 +160,8 @@ class ParetoNBD(CountModel):
     def _expected_raw(self, tt, x, tx, big_t, p_alive) -> np.ndarray:
         r, alpha, s, beta = self._require_fit()
         log_ratio = np.log1p(tt / (beta + big_t))  # ln((β+T+t)/(β+T))
-        if abs(s - 1) < 1e-8:
-            bracket = log_ratio
-        else:
-            bracket = -np.expm1(-(s - 1) * log_ratio) / (s - 1)
+        # s = 1 is the removable singularity of (1 - ratio^(1-s)) / (s - 1): its limit is ln(ratio)
+        bracket = log_ratio if abs(s - 1) < 1e-8 else -np.expm1(-(s - 1) * log_ratio) / (s - 1)
         return (r + x) / (alpha + big_t) * (beta + big_t) * bracket * p_alive
 
     def expected_purchases_new(self, t: Any) -> Any:

@@ -263,7 +263,9 @@ def calibration_holdout(comparison: Any, *, ax: Axes | None = None) -> Axes:
     ``frequency_cal``, ``observed`` and one column of predicted means per model key).
     """
     table = getattr(comparison, "by_frequency", comparison)
-    if not isinstance(table, pd.DataFrame) or not {"frequency_cal", "observed"} <= set(table.columns):
+    if not isinstance(table, pd.DataFrame) or not {"frequency_cal", "observed"} <= set(
+        table.columns
+    ):
         raise ValueError(
             "calibration_holdout needs compare_models() output (by_frequency with frequency_cal, observed)"
         )
@@ -276,7 +278,9 @@ def calibration_holdout(comparison: Any, *, ax: Axes | None = None) -> Axes:
     width = 0.8 / (len(keys) + 1)
     ax.bar(positions - 0.4 + width / 2, table["observed"], width, color="black", label="observed")
     for i, key in enumerate(keys, start=1):
-        ax.bar(positions - 0.4 + width * (i + 0.5), table[key], width, label=f"{names[key]} predicted")
+        ax.bar(
+            positions - 0.4 + width * (i + 0.5), table[key], width, label=f"{names[key]} predicted"
+        )
     labels = [str(v) for v in table["frequency_cal"]]
     if table.attrs.get("top_bin_open") and labels:
         labels[-1] += "+"

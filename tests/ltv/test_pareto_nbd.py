@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from loyalty_lib.ltv import ParetoNBD
 from loyalty_lib.ltv.pareto_nbd import simulate
 
@@ -44,11 +45,15 @@ def test_predictions_match_simulation() -> None:
     params = {"r": 0.6, "alpha": 10.0, "s": 0.8, "beta": 12.0}
     model = ParetoNBD(freq="W").with_params(params)
     sim = simulate(params, np.full(200_000, 30.0), seed=3)
-    assert sim["frequency"].mean() == pytest.approx(float(model.expected_purchases_new(30.0)), rel=0.02)
+    assert sim["frequency"].mean() == pytest.approx(
+        float(model.expected_purchases_new(30.0)), rel=0.02
+    )
     probs = model.probability_of_n_purchases(30.0, np.arange(4))
     observed = [(sim["frequency"] == k).mean() for k in range(4)]
     np.testing.assert_allclose(probs, observed, atol=4e-3)
-    assert float(model.probability_of_n_purchases(30.0, np.arange(400)).sum()) == pytest.approx(1, abs=1e-6)
+    assert float(model.probability_of_n_purchases(30.0, np.arange(400)).sum()) == pytest.approx(
+        1, abs=1e-6
+    )
 
 
 def test_fit_recovers_simulated_parameters_and_weights_equal_rows() -> None:
@@ -59,7 +64,9 @@ def test_fit_recovers_simulated_parameters_and_weights_equal_rows() -> None:
     for k, v in params.items():
         assert fit.params[k] == pytest.approx(v, rel=0.25), k
     counts = sim.groupby(["frequency", "recency", "T"]).size().reset_index(name="n")
-    grouped = ParetoNBD(freq="W").fit(counts["frequency"], counts["recency"], counts["T"], weights=counts["n"])
+    grouped = ParetoNBD(freq="W").fit(
+        counts["frequency"], counts["recency"], counts["T"], weights=counts["n"]
+    )
     for k in params:
         assert grouped.params[k] == pytest.approx(fit.params[k], rel=1e-5)
 
