@@ -11,7 +11,7 @@ OUT ?= out
 # Collect the messages marked with _()/ngettext() and merge them into the Russian catalogue
 # (new ones arrive empty: tests/i18n/test_catalogue.py fails until they are translated).
 messages: venv-test
-	$(BIN)/pybabel -q extract -k _ -k gettext -k ngettext:1,2 --no-location --omit-header \
+	$(BIN)/pybabel -q extract -k _ -k N_ -k gettext -k ngettext:1,2 --no-location --omit-header \
 	  -o loyalty_lib/i18n/locale/loyalty.pot loyalty_lib
 	$(BIN)/pybabel -q update --no-fuzzy-matching -D loyalty -l ru -i loyalty_lib/i18n/locale/loyalty.pot \
 	  -d loyalty_lib/i18n/locale
