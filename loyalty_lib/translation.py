@@ -129,6 +129,11 @@ def compare_lessons(original: Path, translated: Path, *, root: Path | None = Non
         tags_b = cell_b.get("metadata", {}).get("tags", [])
         if tags_a != tags_b:
             problems.append(f"{where}: tags {tags_b}, {tags_a} in {twin}")
+        # an assignment's grading: the same graded cells, ids and points in both editions
+        grader_a = cell_a.get("metadata", {}).get("nbgrader")
+        grader_b = cell_b.get("metadata", {}).get("nbgrader")
+        if grader_a != grader_b:
+            problems.append(f"{where}: nbgrader metadata {grader_b}, {grader_a} in {twin}")
         if cell_a["cell_type"] != "code":
             continue
         src_a, src_b = _source(cell_a), _source(cell_b)
@@ -185,6 +190,35 @@ def check_translations(root: Path | None = None, langs: Iterable[str] = TRANSLAT
                 )
         for original, translated in pairs:
             problems += compare_lessons(original, translated, root=root)
+        problems += _check_solutions(root, lang)
+    return problems
+
+
+def _check_solutions(root: Path, lang: str) -> list[str]:
+    """``solutions/<lang>/<assignment>/`` against ``solutions/<assignment>/``: the same files, the
+    same data files byte for byte, and every notebook compared as a lesson is (cells, tags,
+    nbgrader metadata with its points, code with the hidden tests)."""
+    translated_root = root / "solutions" / lang
+    if not translated_root.is_dir():
+        return []
+    problems = []
+    for folder in sorted(p for p in translated_root.iterdir() if p.is_dir()):
+        original = root / "solutions" / folder.name
+        where = folder.relative_to(root).as_posix()
+        if not original.is_dir():
+            problems.append(f"{where}/: no English twin solutions/{folder.name}/")
+            continue
+        names = {p.name for p in folder.iterdir() if p.is_file()}
+        twin_names = {p.name for p in original.iterdir() if p.is_file()}
+        if names != twin_names:
+            problems.append(
+                f"{where}/: files {sorted(names)}, {sorted(twin_names)} in solutions/{folder.name}/"
+            )
+        for name in sorted(names & twin_names):
+            if name.endswith(".ipynb"):
+                problems += compare_lessons(original / name, folder / name, root=root)
+            elif (folder / name).read_bytes() != (original / name).read_bytes():
+                problems.append(f"{where}/{name}: differs from solutions/{folder.name}/{name}")
     return problems
 
 

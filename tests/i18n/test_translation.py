@@ -163,3 +163,84 @@ def test_a_russian_lesson_without_english_twin_is_reported(tmp_path):
 def test_compare_lessons_of_a_lesson_with_itself_is_empty():
     path = ROOT / "notebooks" / "02_ltv.ipynb"
     assert compare_lessons(path, path) == []
+
+
+# ----------------------------------------------------------------------------- assignments
+
+
+def _copy_solutions(tmp_path: Path) -> Path:
+    root = _copy_notebooks(tmp_path)
+    for edition in ("", "ru"):
+        src = ROOT / "solutions" / edition / "01-nps"
+        shutil.copytree(src, root / "solutions" / edition / "01-nps")
+    return root
+
+
+def test_the_russian_nps_assignment_keeps_tasks_tests_and_points(tmp_path):
+    english = json.loads((ROOT / "solutions/01-nps/nps.ipynb").read_text(encoding="utf-8"))
+    russian = json.loads((ROOT / "solutions/ru/01-nps/nps.ipynb").read_text(encoding="utf-8"))
+
+    def points(nb):
+        return {
+            c["id"]: c["metadata"]["nbgrader"].get("points")
+            for c in nb["cells"]
+            if c["metadata"].get("nbgrader", {}).get("grade")
+        }
+
+    # 4 + 6 + 4 + 3 + 3 + 4 + 3 + 4 points, read from the English assignment's task headings
+    assert sum(points(english).values()) == 31 and points(russian) == points(english)
+    russian_md = "".join(
+        "".join(c["source"]) for c in russian["cells"] if c["cell_type"] == "markdown"
+    )
+    assert "Задача 1 (10 баллов)" in russian_md
+    assert check_translations(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("cell_id", "change", "expected"),
+    [
+        (
+            "task1-ci",
+            lambda c, _nb: c["metadata"]["nbgrader"].update(points=5),
+            "solutions/ru/01-nps/nps.ipynb cell 'task1-ci': nbgrader metadata",
+        ),
+        (
+            "task2-band",
+            lambda c, _nb: c.update(
+                source="".join(c["source"]).replace('_nps < 0 else "low"', '_nps < 5 else "low"')
+            ),
+            "solutions/ru/01-nps/nps.ipynb cell 'task2-band': code differs",
+        ),
+    ],
+    ids=["points", "hidden test"],
+)
+def test_assignment_drift_names_the_cell(tmp_path, cell_id, change, expected):
+    root = _copy_solutions(tmp_path)
+    assert check_translations(root) == []
+    _edit(root / "solutions/ru/01-nps/nps.ipynb", cell_id, change)
+    (problem,) = check_translations(root)
+    assert problem.startswith(expected), problem
+
+
+def test_assignment_data_must_be_the_same_file(tmp_path):
+    root = _copy_solutions(tmp_path)
+    survey = root / "solutions/ru/01-nps/survey.csv"
+    survey.write_bytes(survey.read_bytes() + b"R999999,,2025-12-31,10,\n")
+    assert check_translations(root) == [
+        "solutions/ru/01-nps/survey.csv: differs from solutions/01-nps/survey.csv"
+    ]
+
+
+def test_russian_exercise_is_generated_like_the_english_one():
+    """exercises/ru/01-nps is what `loyalty exercises` releases from solutions/ru/01-nps: no
+    solution and no hidden test left, the same stubs as the English release."""
+    from loyalty_lib.grading.release import _check_edition
+
+    assert _check_edition(ROOT, "ru") == []
+    released = json.loads((ROOT / "exercises/ru/01-nps/nps.ipynb").read_text(encoding="utf-8"))
+    english = json.loads((ROOT / "exercises/01-nps/nps.ipynb").read_text(encoding="utf-8"))
+    text = "".join("".join(c["source"]) for c in released["cells"])
+    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    assert text.count("YOUR CODE HERE") == 5  # one stub per task, as in the English release
+    assert [c["id"] for c in released["cells"]] == [c["id"] for c in english["cells"]]
+    assert "Задача 4 (4 балла)" in text
