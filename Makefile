@@ -43,8 +43,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 venv: $(VENV)/.installed-run
 venv-test: $(VENV)/.installed-test
 
+# The course; `make run COURSE_LANG=ru` runs the Russian edition (notebooks/ru/) into out/course-ru.
+COURSE_LANG ?= en
 run: venv
-	$(BIN)/loyalty run --out $(OUT)/course
+	$(BIN)/loyalty run --lang $(COURSE_LANG) --out $(OUT)/course$(if $(filter-out en,$(COURSE_LANG)),-$(COURSE_LANG))
 
 test: venv-test browser
 	$(BIN)/ruff check .

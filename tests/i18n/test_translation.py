@@ -244,3 +244,19 @@ def test_russian_exercise_is_generated_like_the_english_one():
     assert text.count("YOUR CODE HERE") == 5  # one stub per task, as in the English release
     assert [c["id"] for c in released["cells"]] == [c["id"] for c in english["cells"]]
     assert "Задача 4 (4 балла)" in text
+
+
+def test_course_jobs_of_the_russian_edition_run_in_its_folder(tmp_path):
+    jobs = pipeline.course_jobs(ROOT / "data" / "samples", tmp_path, ["01"], lang="ru")
+    (job,) = jobs
+    assert job.input_path == RU / "01_nps.ipynb" and job.cwd == RU
+    # relative to notebooks/ru/, where the kernel runs: two levels up to the project root
+    assert job.parameters == {"data_dir": "../../data/samples"}
+    (english,) = pipeline.course_jobs(ROOT / "data" / "samples", tmp_path, ["01"])
+    assert english.input_path == ROOT / "notebooks" / "01_nps.ipynb"
+    assert english.parameters == {"data_dir": "../data/samples"}
+
+
+def test_run_rejects_an_unknown_edition():
+    result = CliRunner().invoke(main, ["run", "--lang", "de", "--notebooks", "00"])
+    assert result.exit_code == 2 and "'de' is not one of 'en', 'ru'" in result.output
