@@ -11,7 +11,7 @@ OUT ?= out
 # Collect the messages marked with _()/ngettext() and merge them into the Russian catalogue
 # (new ones arrive empty: tests/i18n/test_catalogue.py fails until they are translated).
 messages: venv-test
-	$(BIN)/pybabel -q extract -k _ -k gettext -k ngettext:1,2 --no-location --omit-header \
+	$(BIN)/pybabel -q extract -k _ -k N_ -k gettext -k ngettext:1,2 --no-location --omit-header \
 	  -o loyalty_lib/i18n/locale/loyalty.pot loyalty_lib
 	$(BIN)/pybabel -q update --no-fuzzy-matching -D loyalty -l ru -i loyalty_lib/i18n/locale/loyalty.pot \
 	  -d loyalty_lib/i18n/locale
@@ -43,8 +43,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 venv: $(VENV)/.installed-run
 venv-test: $(VENV)/.installed-test
 
+# The course; `make run COURSE_LANG=ru` runs the Russian edition (notebooks/ru/) into out/course-ru.
+COURSE_LANG ?= en
 run: venv
-	$(BIN)/loyalty run --out $(OUT)/course
+	$(BIN)/loyalty run --lang $(COURSE_LANG) --out $(OUT)/course$(if $(filter-out en,$(COURSE_LANG)),-$(COURSE_LANG))
 
 test: venv-test browser
 	$(BIN)/ruff check .

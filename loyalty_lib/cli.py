@@ -125,19 +125,38 @@ def validate(file: Path, kind: str, mapping_file: Path | None, quarantine: Path 
     help="Maintainers: re-execute the lessons in notebooks/ in place and store them "
     "cleaned (what nbval compares against); --data and --out are ignored.",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "ru"]),
+    default="en",
+    show_default=True,
+    help="Edition of the course: ru runs the Russian lessons of notebooks/ru/.",
+)
 def run(
-    data_dir: Path, out_dir: Path, workers: int, notebooks: tuple[str, ...], store: bool
+    data_dir: Path,
+    out_dir: Path,
+    workers: int,
+    notebooks: tuple[str, ...],
+    store: bool,
+    lang: str,
 ) -> None:
     """Execute every lesson notebook with papermill into OUT (generates the samples if absent)."""
     from loyalty_lib import pipeline
 
     try:
         if store:
-            stored = pipeline.refresh_stored_notebooks(notebooks or None, workers=workers)
-            click.echo(f"stored {len(stored)} notebooks in notebooks/")
+            stored = pipeline.refresh_stored_notebooks(
+                notebooks or None, workers=workers, lang=lang
+            )
+            where = "notebooks/" if lang == "en" else f"notebooks/{lang}/"
+            click.echo(f"stored {len(stored)} notebooks in {where}")
             return
         executed = pipeline.run_course(
-            data_dir=data_dir, out_dir=out_dir, workers=workers, notebooks=notebooks or None
+            data_dir=data_dir,
+            out_dir=out_dir,
+            workers=workers,
+            notebooks=notebooks or None,
+            lang=lang,
         )
     except (pipeline.NotebookExecutionError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -224,6 +243,38 @@ def report(
     except report_mod.ReportError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(outcome))
+
+
+@main.command()
+@click.option(
+    "--check", is_flag=True, help="Fail if a translated lesson's code drifts from its English twin."
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project root holding notebooks/ (default: this checkout).",
+)
+def translations(check: bool, root: Path | None) -> None:
+    """Compare the translated lessons (notebooks/ru/) with their English twins: same cells, tags,
+    parameters and code; only Markdown, comments and strings may differ."""
+    from loyalty_lib import pipeline, translation
+
+    root = root or pipeline.project_root()
+    problems = translation.check_translations(root)
+    for lang in translation.TRANSLATIONS:
+        pairs, untranslated = translation.twin_pairs(root / "notebooks", lang)
+        click.echo(
+            f"{lang}: {len(pairs)} lessons translated"
+            + (f"; not yet: {', '.join(p.stem for p in untranslated)}" if untranslated else "")
+        )
+    if problems:
+        message = "translations drift from their English lessons:\n  " + "\n  ".join(problems)
+        if check:
+            raise click.ClickException(message)
+        click.echo(message)
+        return
+    click.echo("every translated lesson keeps its English twin's code")
 
 
 @main.command()

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import N_, _, fmt_number
 from loyalty_lib.stats import normal_interval, two_sided_p, z_quantile
 
 __all__ = [
@@ -87,7 +88,26 @@ GROUPS: dict[str, tuple[int, ...]] = {
 
 
 def _pct_label(confidence: float) -> str:
-    return f"{100 * confidence:g}%"
+    return _("{value}%").format(value=f"{100 * confidence:g}")
+
+
+def _fixed(value: float, decimals: int) -> str:
+    """``f"{value:.{decimals}f}"`` in the selected locale (22.8 / 22,8; 1,537 / 1 537).
+
+    Python rounds first, on the exact binary value, as the English sentences always did; the
+    locale then only changes the marks, so English text stays byte-identical."""
+    return fmt_number(float(f"{float(value):.{decimals}f}"), decimals=decimals)
+
+
+def _points(value: float, decimals: int = 1) -> str:
+    """Signed NPS points: English exactly ``f"{value:+.1f}"`` (+22.8, -0.2), Russian +22,8."""
+    text = f"{float(value):+.{decimals}f}"
+    return text[0] + _fixed(abs(float(text)), decimals)
+
+
+def _percent(share: float) -> str:
+    """A share 0..1 as a whole percent, ``f"{100 * share:.0f}%"`` in English (47%)."""
+    return _("{value}%").format(value=_fixed(100 * share, 0))
 
 
 @dataclass(frozen=True)
@@ -111,11 +131,18 @@ class NPSResult(Result):
     confidence: float = 0.95
 
     def __str__(self) -> str:
-        return (
-            f"NPS {self.score:+.1f} ({_pct_label(self.confidence)} CI {self.ci_low:+.1f} to "
-            f"{self.ci_high:+.1f}, n={self.n}: {100 * self.share_promoters:.0f}% promoters, "
-            f"{100 * self.share_passives:.0f}% passives, "
-            f"{100 * self.share_detractors:.0f}% detractors)"
+        return _(
+            "NPS {score} ({level} CI {low} to {high}, n={n}: {promoters} promoters, "
+            "{passives} passives, {detractors} detractors)"
+        ).format(
+            score=_points(self.score),
+            level=_pct_label(self.confidence),
+            low=_points(self.ci_low),
+            high=_points(self.ci_high),
+            n=self.n,
+            promoters=_percent(self.share_promoters),
+            passives=_percent(self.share_passives),
+            detractors=_percent(self.share_detractors),
         )
 
 
@@ -137,12 +164,24 @@ class NPSDifference(Result):
     confidence: float = 0.95
 
     def __str__(self) -> str:
-        p = "p<0.001" if self.p_value < 0.001 else f"p={self.p_value:.2g}"
+        # two significant digits as before (p=0.047); the locale's decimal mark (p=0,047)
+        p = (
+            "p<0.001"
+            if self.p_value < 0.001
+            else "p=" + fmt_number(float(f"{self.p_value:.2g}"), sig=2, max_decimals=6)
+        )
         alpha = _pct_label(1 - self.confidence)
-        verdict = "significant" if self.significant else "not significant"
-        return (
-            f"NPS changed by {self.diff:+.1f} points ({_pct_label(self.confidence)} CI "
-            f"{self.ci_low:+.1f} to {self.ci_high:+.1f}, {p}): {verdict} at {alpha}"
+        verdict = _("significant") if self.significant else _("not significant")
+        return _(
+            "NPS changed by {diff} points ({level} CI {low} to {high}, {p}): {verdict} at {alpha}"
+        ).format(
+            diff=_points(self.diff),
+            level=_pct_label(self.confidence),
+            low=_points(self.ci_low),
+            high=_points(self.ci_high),
+            p=p,
+            verdict=verdict,
+            alpha=alpha,
         )
 
 
@@ -441,39 +480,39 @@ def nps_trend(
 
 BANDS: tuple[dict[str, Any], ...] = (
     {
-        "band": "negative",
+        "band": N_("negative"),
         "upper": 0.0,
         "upper_inclusive": False,
         "rule": "NPS < 0",
-        "meaning": "more detractors than promoters",
+        "meaning": N_("more detractors than promoters"),
     },
     {
-        "band": "low",
+        "band": N_("low"),
         "upper": 10.0,
         "upper_inclusive": True,
         "rule": "0 ≤ NPS ≤ 10",
-        "meaning": "little chance of holding out against strong competition",
+        "meaning": N_("little chance of holding out against strong competition"),
     },
     {
-        "band": "moderate",
+        "band": N_("moderate"),
         "upper": 50.0,
         "upper_inclusive": False,
         "rule": "10 < NPS < 50",
-        "meaning": "growing and able to compete, but not the leader of the industry",
+        "meaning": N_("growing and able to compete, but not the leader of the industry"),
     },
     {
-        "band": "market leader",
+        "band": N_("market leader"),
         "upper": 80.0,
         "upper_inclusive": True,
         "rule": "50 ≤ NPS ≤ 80",
-        "meaning": "sets the standard in its industry; customers come back again and again",
+        "meaning": N_("sets the standard in its industry; customers come back again and again"),
     },
     {
-        "band": "exceptional",
+        "band": N_("exceptional"),
         "upper": 100.0,
         "upper_inclusive": True,
         "rule": "NPS > 80",
-        "meaning": "above the range the source gives for market leaders",
+        "meaning": N_("above the range the source gives for market leaders"),
     },
 )
 """Interpretation bands [N6], checked in order: a score belongs to the first band whose upper
@@ -482,12 +521,20 @@ market leaders (50–80). We fill the gaps explicitly: below 0 is "negative" (th
 covers it too), everything between 10 and 50 is "moderate", and above 80 is "exceptional"."""
 
 INDUSTRY_BENCHMARKS: dict[str, dict[str, Any]] = {
-    "clinic": {"industry": "private clinics", "nps": 20.0, "note": "20 is already enough"},
-    "banking": {"industry": "banking", "nps": 25.0, "note": "25 is sufficient"},
-    "telecom": {"industry": "telecom and communications", "nps": 25.0, "note": "25 is sufficient"},
-    "insurance": {"industry": "insurance", "nps": 35.0, "note": "35 is sufficient"},
-    "retail": {"industry": "shops and supermarkets", "nps": 50.0, "note": "50 is hard to exceed"},
-    "car_sales": {"industry": "car sales", "nps": 60.0, "note": "60 is a big success"},
+    "clinic": {"industry": N_("private clinics"), "nps": 20.0, "note": N_("20 is already enough")},
+    "banking": {"industry": N_("banking"), "nps": 25.0, "note": N_("25 is sufficient")},
+    "telecom": {
+        "industry": N_("telecom and communications"),
+        "nps": 25.0,
+        "note": N_("25 is sufficient"),
+    },
+    "insurance": {"industry": N_("insurance"), "nps": 35.0, "note": N_("35 is sufficient")},
+    "retail": {
+        "industry": N_("shops and supermarkets"),
+        "nps": 50.0,
+        "note": N_("50 is hard to exceed"),
+    },
+    "car_sales": {"industry": N_("car sales"), "nps": 60.0, "note": N_("60 is a big success")},
 }
 """Industry reference NPS values in points [N7]."""
 
@@ -526,7 +573,9 @@ def interpret(score: float | NPSResult, industry: str | None = None) -> NPSInter
     if not (math.isfinite(value) and -100 <= value <= 100):
         raise ValueError(f"score must be between -100 and 100 points, got {value!r}")
     band = _band(value)
-    sentence = f"NPS {value:+.1f} is in the {band['band']} band ({band['rule']}: {band['meaning']})"
+    sentence = _("NPS {score} is in the {band} band ({rule}: {meaning})").format(
+        score=_points(value), band=_(band["band"]), rule=band["rule"], meaning=_(band["meaning"])
+    )
     benchmark = gap = None
     if industry is not None:
         if industry not in INDUSTRY_BENCHMARKS:
@@ -536,13 +585,19 @@ def interpret(score: float | NPSResult, industry: str | None = None) -> NPSInter
         info = INDUSTRY_BENCHMARKS[industry]
         benchmark = float(info["nps"])
         gap = value - benchmark
-        side = "above" if gap > 0 else "below" if gap < 0 else "at"
-        sentence += (
-            f"; {abs(gap):.1f} points {side} the {info['industry']} benchmark of "
-            f"{benchmark:.0f} ({info['note']})"
-            if side != "at"
-            else f"; exactly at the {info['industry']} benchmark of {benchmark:.0f} ({info['note']})"
-        )
+        words = {
+            "industry": _(info["industry"]),
+            "benchmark": _fixed(benchmark, 0),
+            "note": _(info["note"]),
+            "gap": _fixed(abs(gap), 1),
+        }
+        if gap > 0:
+            template = _("; {gap} points above the {industry} benchmark of {benchmark} ({note})")
+        elif gap < 0:
+            template = _("; {gap} points below the {industry} benchmark of {benchmark} ({note})")
+        else:
+            template = _("; exactly at the {industry} benchmark of {benchmark} ({note})")
+        sentence += template.format(**words)
     return NPSInterpretation(
         score=value,
         band=band["band"],

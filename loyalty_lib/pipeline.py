@@ -121,9 +121,10 @@ def project_root() -> Path:
     return Path(loyalty_lib.__file__).resolve().parents[1]
 
 
-def notebooks_dir() -> Path:
-    """The lessons folder; raises FileNotFoundError outside a repository checkout."""
-    folder = project_root() / "notebooks"
+def notebooks_dir(lang: str = "en") -> Path:
+    """The lessons folder of an edition (``notebooks/``, the Russian one ``notebooks/ru/``);
+    raises FileNotFoundError outside a repository checkout."""
+    folder = project_root() / "notebooks" / ("" if lang == "en" else lang)
     if not folder.is_dir():
         raise FileNotFoundError(
             f"no notebooks/ folder next to {project_root() / 'loyalty_lib'}: the course runs from a "
@@ -382,14 +383,16 @@ def course_jobs(
     parameters: Mapping[str, Any] | None = None,
     *,
     timeout: int = DEFAULT_TIMEOUT,
+    lang: str = "en",
 ) -> list[NotebookJob]:
     """The jobs :func:`run_course` executes (exposed so callers can pool several runs at once).
 
     Each lesson gets ``data_dir`` (relative to the notebooks folder when inside the project) plus
     those of ``parameters`` that its ``parameters`` cell declares; a parameter no selected lesson
-    declares is a ValueError (a typo would otherwise be silently ignored). Does not execute.
+    declares is a ValueError (a typo would otherwise be silently ignored). ``lang`` picks the
+    edition (``"ru"``: the lessons of ``notebooks/ru/``, run in that folder). Does not execute.
     """
-    folder = notebooks_dir()
+    folder = notebooks_dir(lang)
     lessons = lesson_paths(notebooks, folder=folder)
     if not lessons:
         raise FileNotFoundError(f"no lessons (NN_*.ipynb) in {folder}")
@@ -423,15 +426,16 @@ def run_course(
     progress: bool = True,
     *,
     timeout: int = DEFAULT_TIMEOUT,
+    lang: str = "en",
 ) -> list[Path]:
-    """Execute the lessons on ``data_dir`` and write the executed copies to ``out_dir``.
+    """Execute the lessons (of the edition ``lang``) on ``data_dir`` and write the executed copies to ``out_dir``.
 
     Generates the samples into ``data_dir`` first if they are missing; ``notebooks`` selects
     lessons (see :func:`lesson_paths`); ``parameters`` override the lessons' defaults (see
     :func:`course_jobs`). Returns the executed paths in lesson order; raises
     :class:`NotebookExecutionError` naming each failed lesson and cell, after running the others.
     """
-    jobs = course_jobs(data_dir, out_dir, notebooks, parameters, timeout=timeout)
+    jobs = course_jobs(data_dir, out_dir, notebooks, parameters, timeout=timeout, lang=lang)
     ensure_samples(data_dir)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return execute_many(jobs, workers=workers, progress=progress, desc="course")
@@ -502,12 +506,14 @@ def refresh_stored_notebooks(
     progress: bool = True,
     *,
     timeout: int = DEFAULT_TIMEOUT,
+    lang: str = "en",
 ) -> list[Path]:
-    """Re-execute the lessons with their default parameters and store them in place, cleaned.
+    """Re-execute the lessons (of the edition ``lang``) with their default parameters and store
+    them in place, cleaned.
 
     Runs in a temporary folder first, so a failing lesson leaves its stored copy untouched.
     """
-    folder = notebooks_dir()
+    folder = notebooks_dir(lang)
     lessons = lesson_paths(notebooks, folder=folder)
     ensure_samples(project_root() / "data" / "samples")
     with tempfile.TemporaryDirectory(prefix="loyalty-refresh-") as tmp:

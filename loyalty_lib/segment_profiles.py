@@ -29,6 +29,7 @@ from loyalty_lib._result import Result
 
 # review_counts has one definition (in churn); lesson 03 calls it from here
 from loyalty_lib.churn import _frame, review_counts
+from loyalty_lib.i18n import _, fmt_count, fmt_percent
 from loyalty_lib.nps import nps_group
 from loyalty_lib.segments import RuleSegments, share_of_wallet_band
 from loyalty_lib.stats import check_confidence, wilson_interval
@@ -200,14 +201,19 @@ class WalletBands(Result):
 
     def __str__(self) -> str:
         if not self.available:
-            return (
+            return _(
                 "Share of wallet is not in this data: ask it as a survey question "
                 "('what share of your spending in our category is with us?')"
             )
-        return (
-            f"Share of wallet known for {self.n:,} customers (median {self.median_share:.0%}): "
-            f"{self.loyal:.1%} loyal (≥ 70 %), {self.at_risk:.1%} at risk (50–70 %), "
-            f"{self.easily_switches:.1%} easily switch (< 50 %)"
+        return _(
+            "Share of wallet known for {n} customers (median {median}): {loyal} loyal (≥ 70 %), "
+            "{at_risk} at risk (50–70 %), {easily} easily switch (< 50 %)"
+        ).format(
+            n=fmt_count(self.n),
+            median=fmt_percent(self.median_share, decimals=0),
+            loyal=fmt_percent(self.loyal),
+            at_risk=fmt_percent(self.at_risk),
+            easily=fmt_percent(self.easily_switches),
         )
 
 
@@ -270,11 +276,17 @@ class CRMCoverage(Result):
         return self.share_categorised >= self.target
 
     def __str__(self) -> str:
-        parts = ", ".join(f"{k} {v:,}" for k, v in self.counts.items())
-        verdict = "meets" if self.meets_target else "misses"
-        return (
-            f"{self.share_categorised:.1%} of {self.n:,} customers categorised ({parts}); "
-            f"{verdict} the {self.target:.0%} target"
+        parts = ", ".join(f"{k} {fmt_count(v)}" for k, v in self.counts.items())
+        template = (
+            _("{share} of {n} customers categorised ({parts}); meets the {target} target")
+            if self.meets_target
+            else _("{share} of {n} customers categorised ({parts}); misses the {target} target")
+        )
+        return template.format(
+            share=fmt_percent(self.share_categorised),
+            n=fmt_count(self.n),
+            parts=parts,
+            target=fmt_percent(self.target, decimals=0),
         )
 
 

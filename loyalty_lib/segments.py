@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import _, fmt_count, fmt_percent
 from loyalty_lib.summary import (  # noqa: F401  (re-exported: segments.customer_summary)
     ENGINES,
     ORDER_COUNTS,
@@ -305,11 +306,23 @@ class RuleSegments(Result):
         return self.share_categorised >= self.target
 
     def __str__(self) -> str:
-        verdict = "meets" if self.meets_target else "misses"
-        return (
-            f"{self.share_categorised:.1%} of {self.n:,} customers categorised "
-            f"(VIP {self.vip:,}, potentially churning {self.churning:,}); "
-            f"{verdict} the {self.target:.0%} target"
+        template = (
+            _(
+                "{share} of {n} customers categorised (VIP {vip}, potentially churning "
+                "{churning}); meets the {target} target"
+            )
+            if self.meets_target
+            else _(
+                "{share} of {n} customers categorised (VIP {vip}, potentially churning "
+                "{churning}); misses the {target} target"
+            )
+        )
+        return template.format(
+            share=fmt_percent(self.share_categorised),
+            n=fmt_count(self.n),
+            vip=fmt_count(self.vip),
+            churning=fmt_count(self.churning),
+            target=fmt_percent(self.target, decimals=0),
         )
 
 

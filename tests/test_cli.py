@@ -13,7 +13,16 @@ from click.testing import CliRunner
 from loyalty_lib import pipeline, samples
 from loyalty_lib.cli import main
 
-COMMANDS = ("samples", "validate", "run", "report", "exercises", "grade", "summary-sql")
+COMMANDS = (
+    "samples",
+    "validate",
+    "run",
+    "report",
+    "exercises",
+    "grade",
+    "summary-sql",
+    "translations",
+)
 
 
 def csv_rows(path: Path, encoding: str = "utf-8") -> int:

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.notebooks
 
 SANITIZE_CFG = Path(__file__).with_name("nbval_sanitize.cfg")
 START = "00_start_here.ipynb"
+RU = pipeline.notebooks_dir("ru")
 
 
 def sanitizers() -> list[tuple[re.Pattern[str], str]]:
@@ -82,6 +83,8 @@ def runs(tmp_path_factory, samples_dir, alt_samples_dir):
         # in a different way: 00 (the data report) and 07 (the report template's file paths).
         "samples": pipeline.course_jobs(samples_dir, out / "samples", ["00", "07"]),
         "alt": pipeline.course_jobs(alt_samples_dir, out / "alt"),
+        # the Russian edition (notebooks/ru/) on the same second seed
+        "alt_ru": pipeline.course_jobs(alt_samples_dir, out / "alt_ru", lang="ru"),
         "banking": pipeline.course_jobs(
             samples_dir, out / "banking", ["00"], {"industry": "banking"}
         ),
@@ -132,6 +135,21 @@ def test_every_lesson_runs_on_a_second_seed(runs, alt_samples_dir):
     assert f"{n_rows:,} rows read" in outputs_text(start)
     with open(pipeline.project_root() / "data/samples/transactions.csv", encoding="utf-8") as fh:
         assert n_rows != sum(1 for _ in fh) - 1  # otherwise the check above proves nothing
+
+
+def test_every_russian_lesson_runs_on_a_second_seed(runs, alt_samples_dir):
+    outputs = _check_group(runs, "alt_ru")
+    assert [p.name for p in outputs] == [p.name for p in pipeline.lesson_paths(folder=RU)]
+    for path in outputs:
+        assert path.is_file() and not error_outputs(path), path.name
+    # the data_dir parameter reached the Russian kernel too: the alt file's row count (counted
+    # from the CSV, as above) is in 00's output; the relative default would be ../../data/samples
+    with open(alt_samples_dir / "transactions.csv", encoding="utf-8") as fh:
+        n_rows = sum(1 for _ in fh) - 1
+    start = next(p for p in outputs if p.name == START)
+    assert f"{n_rows:,}".replace(",", "") in outputs_text(start).replace(",", "").replace(
+        "\xa0", ""
+    )
 
 
 def test_start_here_takes_the_industry_parameter(runs):
@@ -197,10 +215,13 @@ def test_executed_notebooks_hold_no_absolute_paths_when_data_is_in_the_project(r
 
 
 def stored_lessons() -> list[Path]:
-    return pipeline.lesson_paths()
+    """The English lessons and the translated ones (notebooks/ru/)."""
+    return pipeline.lesson_paths() + pipeline.lesson_paths(folder=RU)
 
 
-@pytest.mark.parametrize("path", stored_lessons(), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", stored_lessons(), ids=lambda p: p.relative_to(pipeline.notebooks_dir()).as_posix()
+)
 def test_stored_lesson_is_clean(path: Path):
     """What `store_notebook` guarantees, checked on the committed files (no kernel needed)."""
     text = path.read_text(encoding="utf-8")

@@ -76,13 +76,23 @@ def _release_files(release_dir: Path) -> dict[str, bytes]:
     return files
 
 
-def _expected_exercises(root: Path) -> dict[str, dict[str, bytes]]:
-    assignments = find_assignments(root / "solutions")
+#: Translated editions: ``solutions/<lang>/<assignment>/`` releases to ``exercises/<lang>/…``.
+EDITIONS = ("ru",)
+
+
+def _editions(root: Path) -> list[str]:
+    """ "" (English, ``solutions/`` itself) and every translated edition present."""
+    return [""] + [lang for lang in EDITIONS if (Path(root) / "solutions" / lang).is_dir()]
+
+
+def _expected_exercises(root: Path, edition: str = "") -> dict[str, dict[str, bytes]]:
+    solutions = root / "solutions" / edition
+    assignments = find_assignments(solutions)
     if not assignments:
         return {}
     with tempfile.TemporaryDirectory(prefix="loyalty-exercises-") as tmp:
         log = _quiet_logger("exercises", io.StringIO())
-        work = _build_release(root / "solutions", assignments, Path(tmp) / "course", log)
+        work = _build_release(solutions, assignments, Path(tmp) / "course", log)
         return {name: _release_files(work / "release" / name) for name in assignments}
 
 
@@ -91,46 +101,64 @@ def generate_exercises(root: Path = Path(".")) -> list[Path]:
 
     Solutions become :data:`CODE_STUB`, hidden tests are removed, outputs stripped; the JSON is
     stable (sorted keys, no timestamps or absolute paths) so ``git diff`` shows only real changes.
-    Exercise folders whose solution folder is gone are removed.
+    Exercise folders whose solution folder is gone are removed. A translated edition
+    (``solutions/ru/``) is released the same way into ``exercises/ru/``.
     """
     root = Path(root)
-    expected = _expected_exercises(root)
-    out = root / "exercises"
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in sorted(p for p in out.iterdir() if p.is_dir() and p.name not in expected):
-        shutil.rmtree(stale)
     written: list[Path] = []
-    for name, files in expected.items():
-        shutil.rmtree(out / name, ignore_errors=True)
-        for rel, content in files.items():
-            target = out / name / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            if target.suffix == ".ipynb":
-                written.append(target)
+    for edition in _editions(root):
+        expected = _expected_exercises(root, edition)
+        out = root / "exercises" / edition
+        out.mkdir(parents=True, exist_ok=True)
+        for stale in sorted(
+            p
+            for p in out.iterdir()
+            if p.is_dir() and p.name not in expected and not (edition == "" and p.name in EDITIONS)
+        ):
+            shutil.rmtree(stale)
+        for name, files in expected.items():
+            shutil.rmtree(out / name, ignore_errors=True)
+            for rel, content in files.items():
+                target = out / name / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+                if target.suffix == ".ipynb":
+                    written.append(target)
     return written
 
 
 def check_exercises(root: Path = Path(".")) -> list[str]:
     """Regenerate into memory and compare with ``root/exercises``; one sentence per difference."""
     root = Path(root)
-    expected = _expected_exercises(root)
-    out = root / "exercises"
+    problems: list[str] = []
+    for edition in _editions(root):
+        problems += _check_edition(root, edition)
+    return problems
+
+
+def _check_edition(root: Path, edition: str) -> list[str]:
+    expected = _expected_exercises(root, edition)
+    out = root / "exercises" / edition
+    prefix = f"{edition}/" if edition else ""
     problems: list[str] = []
     present = sorted(p.name for p in out.iterdir() if p.is_dir()) if out.is_dir() else []
     problems += [
-        f"exercises/{name}/ has no solutions/{name}/ (extra)"
+        f"exercises/{prefix}{name}/ has no solutions/{prefix}{name}/ (extra)"
         for name in present
-        if name not in expected and not name.startswith(".")
+        if name not in expected
+        and not name.startswith(".")
+        and not (edition == "" and name in EDITIONS)
     ]
     for name, files in expected.items():
         actual = _release_files(out / name) if (out / name).is_dir() else {}
         for rel in sorted(set(files) | set(actual)):
-            where = f"exercises/{name}/{rel}"
+            where = f"exercises/{prefix}{name}/{rel}"
             if rel not in actual:
                 problems.append(f"{where} is missing")
             elif rel not in files:
-                problems.append(f"{where} is extra (not produced from solutions/{name}/)")
+                problems.append(f"{where} is extra (not produced from solutions/{prefix}{name}/)")
             elif actual[rel] != files[rel]:
-                problems.append(f"{where} differs from what solutions/{name}/{rel} generates")
+                problems.append(
+                    f"{where} differs from what solutions/{prefix}{name}/{rel} generates"
+                )
     return problems

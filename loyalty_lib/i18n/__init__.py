@@ -18,15 +18,17 @@ from loyalty_lib.i18n.format import (
     fmt_interval,
     fmt_money,
     fmt_number,
+    fmt_percent,
     fmt_pp,
     fmt_share,
     get_language,
     set_language,
     using_language,
 )
-from loyalty_lib.i18n.messages import _, gettext, ngettext
+from loyalty_lib.i18n.messages import N_, _, gettext, ngettext
 
 __all__ = [
+    "N_",
     "_",
     "gettext",
     "ngettext",
@@ -36,6 +38,7 @@ __all__ = [
     "fmt_interval",
     "fmt_money",
     "fmt_number",
+    "fmt_percent",
     "fmt_pp",
     "fmt_share",
     "get_language",

@@ -154,6 +154,17 @@ def fmt_share(
     )
 
 
+def fmt_percent(value: float, *, decimals: int = 1, lang: str | None = None) -> str:
+    """A share 0..1 as percent rounded exactly as Python's ``f"{value:.1%}"`` rounds (on the binary
+    value: 0.545 → "55%", where :func:`fmt_share` rounds the decimal 54.5 to "54%"), in the
+    locale's marks ("20.3%" / "20,3 %"). For sentences that have always used the ``%`` format:
+    their English text stays byte-identical."""
+    if _missing(value):
+        return "—"
+    rounded = float(f"{float(value):.{decimals}%}"[:-1]) / 100
+    return fmt_share(rounded, decimals=decimals, lang=lang)
+
+
 def fmt_pp(value: float, *, decimals: int = 1, lang: str | None = None) -> str:
     """A difference of two shares in percentage points, signed: ``0.021 → "+2.1 pp"``."""
     if _missing(value):

@@ -60,4 +60,10 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return forms[min(index, len(forms) - 1)]
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a string held in a table (a band's meaning, an industry's name) for the catalogue and
+    return it unchanged: the code that shows it translates it then with ``_(value)``."""
+    return message
+
+
 _ = gettext

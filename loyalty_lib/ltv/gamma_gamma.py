@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import _
 from loyalty_lib.ltv._mle import (
     FittedModelDisplay,
     minimize_log_params,
@@ -308,9 +309,9 @@ class CorrelationResult(Result):
 
     def __str__(self) -> str:
         verdict = (
-            "small enough for the Gamma-Gamma independence assumption"
+            _("small enough for the Gamma-Gamma independence assumption")
             if self.independent_enough
-            else "too strong: the Gamma-Gamma independence assumption is doubtful"
+            else _("too strong: the Gamma-Gamma independence assumption is doubtful")
         )
         return (
             f"Correlation of frequency and average value r = {self.r:+.3f} "

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import _
 
 _PERIOD_WORDS = {"Y": ("year", "years"), "Q": ("quarter", "quarters"), "M": ("month", "months")}
 
@@ -563,24 +564,26 @@ def ltv_reality_check(
         f"{fmt_money(curve_ltv, cur)}. "
     )
     if result.ltv < observed_spend:
-        verdict += (
+        verdict += _(
             "The formula is below what customers have already spent, so its lifetime is too short: "
         )
     elif result.ltv < curve_ltv:
-        verdict += "The formula is below the curve-based value: "
+        verdict += _("The formula is below the curve-based value: ")
     else:
-        verdict += "The formula is not below the curve-based value here: "
+        verdict += _("The formula is not below the curve-based value here: ")
     verdict += (
         f"t = 1 / churn = {fmt_number(result.lifetime_periods)} {unit} implies "
         f"{fmt_share(geo_at)} still buying at age {compare_age}, the cohorts show {fmt_share(curve_at)}. "
     )
     if curve_at > geo_at:
-        verdict += (
+        verdict += _(
             "Trust the cohort curve (a skipped period is not a lost customer); use m × a × t only "
             "as a pessimistic floor."
         )
     else:
-        verdict += "Here the two curves agree in direction; the formula is a fair first estimate."
+        verdict += _(
+            "Here the two curves agree in direction; the formula is a fair first estimate."
+        )
     return LTVCheckResult(
         formula_ltv=result.ltv,
         observed_spend=observed_spend,

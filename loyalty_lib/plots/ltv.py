@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from loyalty_lib.i18n import N_, _
 from loyalty_lib.plots._style import axes as _axes
 
 __all__ = [
@@ -27,9 +28,9 @@ __all__ = [
 ]
 
 _METRIC_LABELS = {
-    "retention": "share of cohort active",
-    "customers": "active customers",
-    "revenue": "net revenue, RUB",
+    "retention": N_("share of cohort active"),
+    "customers": N_("active customers"),
+    "revenue": N_("net revenue, RUB"),
 }
 _FREQ_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
 
@@ -53,7 +54,7 @@ def cohort_heatmap(
         vmax=1 if metric == "retention" else None,
         interpolation="nearest",
     )
-    ax.figure.colorbar(image, ax=ax, label=_METRIC_LABELS.get(metric, metric))
+    ax.figure.colorbar(image, ax=ax, label=_(_METRIC_LABELS.get(metric, metric)))
     ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
     ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
     if annotate is None:
@@ -72,8 +73,8 @@ def cohort_heatmap(
                     color="white" if masked.max() and v > 0.6 * masked.max() else "black",
                 )
     ax.set_xlabel(f"{unit} since first purchase")
-    ax.set_ylabel("acquisition cohort (first purchase)")
-    ax.set_title(f"Cohorts: {_METRIC_LABELS.get(metric, metric)}")
+    ax.set_ylabel(_("acquisition cohort (first purchase)"))
+    ax.set_title(_("Cohorts: {what}").format(what=_(_METRIC_LABELS.get(metric, metric))))
     return ax
 
 
@@ -84,10 +85,10 @@ def retention_curve(curve: pd.Series, *, ax: Axes | None = None, label: str | No
     ax = _axes(ax)
     ax.plot(curve.index, curve.to_numpy(dtype=float), marker="o", label=label)
     ax.set_ylim(0, 1.05)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel("periods since first purchase")
-    ax.set_ylabel("share of customers active")
-    ax.set_title("Retention curve (customer-weighted over cohorts)")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
+    ax.set_xlabel(_("periods since first purchase"))
+    ax.set_ylabel(_("share of customers active"))
+    ax.set_title(_("Retention curve (customer-weighted over cohorts)"))
     ax.grid(alpha=0.3)
     if label:
         ax.legend()
@@ -120,8 +121,8 @@ def p_alive_matrix(
         interpolation="nearest",
         extent=(-0.5, max_frequency + 0.5, -0.5, max_recency + 0.5),
     )
-    ax.figure.colorbar(image, ax=ax, label="probability customer is alive")
-    ax.set_xlabel("frequency (repeat purchase periods)")
+    ax.figure.colorbar(image, ax=ax, label=_("probability customer is alive"))
+    ax.set_xlabel(_("frequency (repeat purchase periods)"))
     ax.set_ylabel(f"recency (last purchase, {unit} after the first)")
     ax.set_title(f"P(alive) for customers aged {matrix.attrs.get('T', max_recency):g} {unit}")
     return ax
@@ -137,21 +138,21 @@ def holdout_plot(check: Any, *, ax: Axes | None = None) -> Axes:
     if not isinstance(table, pd.DataFrame) or not needed <= set(table.columns):
         raise ValueError(f"holdout_plot needs holdout_check() output with columns {sorted(needed)}")
     ax = _axes(ax)
-    ax.plot(table["frequency_cal"], table["actual"], marker="o", label="actual")
+    ax.plot(table["frequency_cal"], table["actual"], marker="o", label=_("actual"))
     ax.plot(
         table["frequency_cal"],
         table["predicted"],
         marker="s",
         linestyle="--",
-        label="BG/NBD predicted",
+        label=_("BG/NBD predicted"),
     )
     labels = [str(v) for v in table["frequency_cal"]]
     if table.attrs.get("top_bin_open") and labels:
         labels[-1] += "+"
     ax.set_xticks(table["frequency_cal"], labels)
-    ax.set_xlabel("repeat purchases in the calibration period")
-    ax.set_ylabel("mean purchases per customer in the holdout")
-    ax.set_title("Calibration vs holdout: predicted and actual purchases")
+    ax.set_xlabel(_("repeat purchases in the calibration period"))
+    ax.set_ylabel(_("mean purchases per customer in the holdout"))
+    ax.set_title(_("Calibration vs holdout: predicted and actual purchases"))
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
@@ -170,9 +171,9 @@ def clv_distribution(
     mean, median = float(values.mean()), float(np.median(values))
     ax.axvline(mean, color="tab:red", label=f"mean {mean:,.0f} {currency}")
     ax.axvline(median, color="black", linestyle="--", label=f"median {median:,.0f} {currency}")
-    ax.set_xlabel(f"customer lifetime value, {currency}")
-    ax.set_ylabel("customers")
-    ax.set_title("CLV distribution")
+    ax.set_xlabel(_("customer lifetime value, {currency}").format(currency=currency))
+    ax.set_ylabel(_("customers"))
+    ax.set_title(_("CLV distribution"))
     ax.legend()
     return ax
 
@@ -234,7 +235,7 @@ def ltv_churn_curve(
             f"table must be a non-empty DataFrame from ltv_by_churn() with columns {sorted(needed)}"
         )
     ax = _axes(ax)
-    ax.plot(table["churn"], table["ltv"], marker="o", markersize=3, label="LTV = m × a / churn")
+    ax.plot(table["churn"], table["ltv"], marker="o", markersize=3, label=_("LTV = m × a / churn"))
     if current is not None:
         churn, value = (float(v) for v in current)
         ax.scatter(
@@ -245,11 +246,11 @@ def ltv_churn_curve(
             s=60,
             label=f"today: churn {churn:.0%}, LTV {value:,.0f} {currency}",
         )
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel("churn per period (share of active customers lost)")
-    ax.set_ylabel(f"LTV per customer, {currency}")
-    ax.set_title("Lower churn, longer lifetime, higher LTV")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.set_xlabel(_("churn per period (share of active customers lost)"))
+    ax.set_ylabel(_("LTV per customer, {currency}").format(currency=currency))
+    ax.set_title(_("Lower churn, longer lifetime, higher LTV"))
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
@@ -276,7 +277,9 @@ def calibration_holdout(comparison: Any, *, ax: Axes | None = None) -> Axes:
     ax = _axes(ax)
     positions = np.arange(len(table))
     width = 0.8 / (len(keys) + 1)
-    ax.bar(positions - 0.4 + width / 2, table["observed"], width, color="black", label="observed")
+    ax.bar(
+        positions - 0.4 + width / 2, table["observed"], width, color="black", label=_("observed")
+    )
     for i, key in enumerate(keys, start=1):
         ax.bar(
             positions - 0.4 + width * (i + 0.5), table[key], width, label=f"{names[key]} predicted"
@@ -285,9 +288,9 @@ def calibration_holdout(comparison: Any, *, ax: Axes | None = None) -> Axes:
     if table.attrs.get("top_bin_open") and labels:
         labels[-1] += "+"
     ax.set_xticks(positions, labels)
-    ax.set_xlabel("repeat purchases in the calibration period")
-    ax.set_ylabel("mean purchases per customer in the holdout")
-    ax.set_title("Calibration vs holdout by model")
+    ax.set_xlabel(_("repeat purchases in the calibration period"))
+    ax.set_ylabel(_("mean purchases per customer in the holdout"))
+    ax.set_title(_("Calibration vs holdout by model"))
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     return ax

@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
 from loyalty_lib import nps as _nps
+from loyalty_lib.i18n import _
 from loyalty_lib.plots._style import axes as _axes
 from loyalty_lib.plots._style import require_columns, sorted_hbars
 
@@ -33,13 +34,21 @@ def nps_distribution(
     ax = _axes(ax)
     ax.bar(np.arange(11), counts, color=[GROUP_COLORS[g] for g in groups], edgecolor="black")
     ax.set_xticks(np.arange(11))
-    ax.set_xlabel("Score (0 = would not recommend, 10 = would definitely recommend)")
-    ax.set_ylabel("Respondents")
-    ax.set_title(f"Score distribution: NPS {result.score:+.1f} (n={result.n})")
+    ax.set_xlabel(_("Score (0 = would not recommend, 10 = would definitely recommend)"))
+    ax.set_ylabel(_("Respondents"))
+    ax.set_title(
+        _("Score distribution: NPS {score} (n={n})").format(
+            score=_nps._points(result.score), n=result.n
+        )
+    )
     ax.legend(
         handles=[
-            Patch(color=GROUP_COLORS[g], label=f"{g}s ({lo}–{hi})")
-            for g, lo, hi in (("detractor", 0, 6), ("passive", 7, 8), ("promoter", 9, 10))
+            Patch(color=GROUP_COLORS[g], label=f"{name} ({lo}–{hi})")
+            for g, name, lo, hi in (
+                ("detractor", _("detractors"), 0, 6),
+                ("passive", _("passives"), 7, 8),
+                ("promoter", _("promoters"), 9, 10),
+            )
         ],
         loc="upper left",
     )
@@ -59,7 +68,13 @@ def nps_trend(
         raise ValueError("trend table is empty: nothing to plot")
     ax = _axes(ax)
     x = np.arange(len(trend))
-    ax.fill_between(x, trend["ci_low"], trend["ci_high"], alpha=0.25, label="95% CI")
+    ax.fill_between(
+        x,
+        trend["ci_low"],
+        trend["ci_high"],
+        alpha=0.25,
+        label=_("{level} CI").format(level=_nps._pct_label(0.95)),
+    )
     ax.plot(x, trend["score"], marker="o", label="NPS")
     if benchmark is not None:
         if isinstance(benchmark, str):
@@ -68,9 +83,13 @@ def nps_trend(
                     f"unknown industry {benchmark!r}; known: {', '.join(_nps.INDUSTRY_BENCHMARKS)}"
                 )
             info = _nps.INDUSTRY_BENCHMARKS[benchmark]
-            value, label = info["nps"], f"{info['industry']} benchmark ({info['nps']:.0f})"
+            value = info["nps"]
+            label = _("{industry} benchmark ({value})").format(
+                industry=_(info["industry"]), value=f"{info['nps']:.0f}"
+            )
         else:
-            value, label = float(benchmark), f"benchmark ({float(benchmark):.0f})"
+            value = float(benchmark)
+            label = _("benchmark ({value})").format(value=f"{value:.0f}")
         ax.axhline(value, linestyle="--", color="black", label=label)
     ax.axhline(0, color="grey", linewidth=0.8)
     # Headroom above the highest line or band so the legend does not cover the data.
@@ -79,9 +98,9 @@ def nps_trend(
     ax.set_ylim(bottom - 5, top + 0.35 * (top - bottom) + 5)
     ax.set_xticks(x)
     ax.set_xticklabels(trend["wave"].astype(str), rotation=45, ha="right")
-    ax.set_xlabel("Wave")
-    ax.set_ylabel("NPS (points, −100..100)")
-    ax.set_title("NPS by wave")
+    ax.set_xlabel(_("Wave"))
+    ax.set_ylabel(_("NPS (points, −100..100)"))
+    ax.set_title(_("NPS by wave"))
     ax.legend(loc="best")
     return ax
 
@@ -91,14 +110,15 @@ def theme_bars(shares: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     require_columns(shares, {"theme", "share_primary"}, "shares")
     ax = sorted_hbars(
         shares, "theme", "share_primary", scale=100, color="#1f77b4",
-        xlabel="Share of comments (%)", ylabel="Theme", ax=ax,
+        xlabel=_("Share of comments (%)"), ylabel=_("Theme"), ax=ax,
     )  # fmt: skip
     n = shares.attrs.get("n_comments")
     groups = shares.attrs.get("groups")
-    title = "Comment themes"
+    plural = {"detractor": _("detractors"), "passive": _("passives"), "promoter": _("promoters")}
+    title = _("Comment themes")
     if groups:
-        title += f" of {', '.join(f'{g}s' for g in groups)}"
+        title += _(" of {groups}").format(groups=", ".join(plural.get(g, g) for g in groups))
     if n is not None:
-        title += f" (n={n} comments)"
+        title += _(" (n={n} comments)").format(n=n)
     ax.set_title(title)
     return ax

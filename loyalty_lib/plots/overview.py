@@ -7,6 +7,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
+from loyalty_lib.i18n import _, fmt_number
+
 __all__ = ["monthly_revenue"]
 
 
@@ -23,14 +25,14 @@ def monthly_revenue(kpis: pd.DataFrame, *, currency: str = "RUB", ax: Axes | Non
             f"expected the table of evaluation.kpis(); missing columns: {sorted(missing)}"
         )
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
+        _fig, ax = plt.subplots(figsize=(8, 3.5))
     months = pd.to_datetime(kpis["period_start"])
     ax.bar(
-        months, kpis["revenue"] / 1e3, width=20, color="tab:blue", alpha=0.7, label="net revenue"
+        months, kpis["revenue"] / 1e3, width=20, color="tab:blue", alpha=0.7, label=_("net revenue")
     )
-    ax.set_ylabel(f"net revenue, thousand {currency}")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel("month")
+    ax.set_ylabel(_("net revenue, thousand {currency}").format(currency=currency))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_number(v, decimals=0)))
+    ax.set_xlabel(_("month"))
     twin = ax.twinx()
     twin.plot(
         months,
@@ -38,11 +40,11 @@ def monthly_revenue(kpis: pd.DataFrame, *, currency: str = "RUB", ax: Axes | Non
         color="tab:orange",
         marker="o",
         markersize=3,
-        label="active customers",
+        label=_("active customers"),
     )
-    twin.set_ylabel("active customers (≥ 1 purchase)")
+    twin.set_ylabel(_("active customers (≥ 1 purchase)"))
     twin.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper left", frameon=False)
-    ax.set_title("Revenue and active customers by month")
+    ax.set_title(_("Revenue and active customers by month"))
     return ax

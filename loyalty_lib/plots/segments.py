@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from loyalty_lib.i18n import _, fmt_count, fmt_number
+
 __all__ = ["aspect_ratings", "churn_reason_bars", "rfm_heatmap", "segment_sizes"]
 
 
 def _axes(ax: Axes | None) -> Axes:
     if ax is None:
-        _, ax = plt.subplots()
+        _fig, ax = plt.subplots()
     return ax
 
 
@@ -46,12 +48,12 @@ def rfm_heatmap(
         grid = pd.crosstab(rfm_df[y], rfm_df["R"]).reindex(
             index=levels, columns=levels, fill_value=0
         )
-        label, fmt = "customers", "{:,.0f}"
+        label = _("customers")
     else:
         grid = rfm_df.pivot_table(index=y, columns="R", values="monetary", aggfunc="mean").reindex(
             index=levels, columns=levels
         )
-        label, fmt = "mean spend, RUB", "{:,.0f}"
+        label = _("mean spend, RUB")
     values = grid.to_numpy(dtype=float)
     image = ax.imshow(
         np.ma.masked_invalid(values),
@@ -67,7 +69,7 @@ def rfm_heatmap(
             ax.text(
                 j + 1,
                 i + 1,
-                fmt.format(v),
+                fmt_number(v, decimals=0),
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -76,9 +78,9 @@ def rfm_heatmap(
     ax.figure.colorbar(image, ax=ax, label=label)
     ax.set_xticks(list(levels))
     ax.set_yticks(list(levels))
-    ax.set_xlabel("R score (5 = bought most recently)")
-    ax.set_ylabel(f"{y} score (5 = highest)")
-    ax.set_title(f"RFM grid: {label} per cell")
+    ax.set_xlabel(_("R score (5 = bought most recently)"))
+    ax.set_ylabel(_("{score} score (5 = highest)").format(score=y))
+    ax.set_title(_("RFM grid: {what} per cell").format(what=label))
     return ax
 
 
@@ -92,10 +94,11 @@ def segment_sizes(segments: pd.Series, *, ax: Axes | None = None) -> Axes:
     labels = [str(k) for k in counts.index]
     ax.barh(labels, counts.to_numpy(), color="tab:blue")
     for y, n in enumerate(counts.to_numpy()):
-        ax.text(n, y, f" {n:,} ({n / total:.0%})", va="center", fontsize=8)
-    ax.set_xlabel("customers")
+        share = _("{value}%").format(value=fmt_number(float(f"{n / total:.0%}"[:-1]), decimals=0))
+        ax.text(n, y, f" {fmt_count(n)} ({share})", va="center", fontsize=8)
+    ax.set_xlabel(_("customers"))
     ax.set_xlim(0, counts.max() * 1.25)
-    ax.set_title(f"Segment sizes ({total:,} customers)")
+    ax.set_title(_("Segment sizes ({n} customers)").format(n=fmt_count(total)))
     return ax
 
 

@@ -16,7 +16,7 @@ from loyalty_lib.i18n import messages, ngettext, using_language
 from loyalty_lib.retailer import SAMPLE_RETAILER
 
 LIB = Path(loyalty_lib.__file__).parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def marked_messages() -> set[str | tuple[str, str]]:
