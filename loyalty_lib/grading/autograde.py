@@ -9,6 +9,7 @@ import functools
 import io
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from loyalty_lib.grading._nbgrader import (
     COURSE_ID,
     MAX_NOTEBOOK_BYTES,
     MAX_OUTPUT_CHARS,
+    GradingError,
     _quiet_logger,
     _run_converter,
     _worker_init,
@@ -31,6 +33,7 @@ from loyalty_lib.grading._nbgrader import (
 )
 from loyalty_lib.grading.feedback import _redact_for_feedback, _write_feedback, _write_outputs
 from loyalty_lib.grading.release import _build_release, find_assignments
+from loyalty_lib.grading.sandbox import Limits, make_pids_cgroup, remove_cgroup, sandbox_problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +77,8 @@ class _Job:
     notebooks: tuple[str, ...]
     tasks: tuple[_Task, ...]
     timeout: int
+    sandbox: bool = True
+    limits: Limits = Limits()
 
 
 def _tasks_of(notebooks: list[Path]) -> tuple[_Task, ...]:
@@ -96,6 +101,8 @@ def grade(
     timeout: int = 60,
     echo: Callable[[str], Any] = print,
     workers: int = 2,
+    sandbox: bool = True,
+    limits: Limits | None = None,
 ) -> GradeOutcome:
     """Autograde ``submissions_dir/<trainee>/<assignment>/<notebook>.ipynb`` with hidden tests.
 
@@ -111,6 +118,19 @@ def grade(
     from tqdm import tqdm
 
     started = time.perf_counter()
+    limits = limits or Limits()
+    if sandbox:
+        problem = sandbox_problem()
+        if problem:
+            raise GradingError(
+                f"cannot sandbox the trainees' kernels: {problem}. Grading runs untrusted code; "
+                "pass --no-sandbox (sandbox=False) only for submissions you trust"
+            )
+    else:
+        echo(
+            "warning: grading WITHOUT a sandbox: submissions' code runs with your user's rights "
+            "(it can read the source notebooks, other trainees and your files, and use the network)"
+        )
     submissions_dir, out_dir, root = Path(submissions_dir), Path(out_dir), Path(root)
     if not submissions_dir.is_dir():
         raise ValueError(f"submissions folder {submissions_dir} does not exist")
@@ -156,6 +176,8 @@ def grade(
                 notebooks=tuple(p.stem for p in solutions[a]),
                 tasks=_tasks_of(solutions[a]),
                 timeout=timeout,
+                sandbox=sandbox,
+                limits=limits,
             )
             for t in trainees
             for a in assignments
@@ -328,7 +350,31 @@ def _grade_job(job: _Job, scratch: Path, log: logging.Logger) -> dict[str, Any]:
         AssignLatePenalties,
         CheckCellMetadata,
     ]
-    _run_converter("Autograde", config, log)
+    cgroup = None
+    if job.sandbox:
+        # The kernel sees only course/autograded/<trainee>/<assignment> (its working folder) and
+        # the socket folder; course/source (the solutions) and the gradebook stay outside.
+        sock = scratch / "sock"
+        sock.mkdir()
+        cgroup = make_pids_cgroup(job.limits.processes)
+        config.Execute.sandboxed = True
+        km = config.SandboxedKernelManager
+        km.transport = "ipc"
+        km.ip = str(sock / "kernel")
+        km.connection_file = str(sock / "kernel.json")
+        km.work_dir = str(course / "autograded" / _TRAINEE / job.assignment)
+        km.sock_dir = str(sock)
+        km.cgroup = str(cgroup) if cgroup else ""
+        km.memory_bytes = job.limits.memory_bytes
+        km.processes = job.limits.processes
+        km.disk_bytes = job.limits.disk_bytes
+        km.wall_seconds = job.limits.wall_seconds
+        if cgroup is None and os.getuid() == 0:
+            log.warning("no pids cgroup could be created: the process cap is not enforced")
+    try:
+        _run_converter("Autograde", config, log)
+    finally:
+        remove_cgroup(cgroup)
 
     rows = _scores(db, job)
     autograded = course / "autograded" / _TRAINEE / job.assignment
@@ -504,6 +550,7 @@ def _preprocessor_classes() -> tuple[type, type]:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat import NotebookNode
     from nbgrader.preprocessors import Execute, LimitOutput
+    from traitlets import Bool
 
     def dead_output(text: str) -> NotebookNode:
         return NotebookNode(
@@ -522,8 +569,14 @@ def _preprocessor_classes() -> tuple[type, type]:
         before keep their results and the later cells score 0 without being run.
         """
 
+        sandboxed = Bool(False).tag(config=True)
+
         def preprocess(self, nb, resources=None, km=None):
             self._stopped = ""
+            if self.sandboxed:
+                from loyalty_lib.grading.sandbox import kernel_manager_class
+
+                self.kernel_manager_class = kernel_manager_class()
             return super().preprocess(nb, resources, km)
 
         def _responds(self, wait: float) -> bool:
