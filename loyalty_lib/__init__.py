@@ -7,3 +7,11 @@ notebook that needs one topic do not pay for all of them.
 __version__ = "0.1.0"
 
 TOPICS = ("data", "samples", "nps", "ltv", "segments", "program", "evaluation", "plots", "widgets")
+
+
+def set_language(lang: str) -> None:
+    """Select the language of everything the library shows to people: ``"en"`` or ``"ru"``
+    (sentences, verdicts, chart labels, number and date formats)."""
+    from loyalty_lib.i18n import set_language as _set
+
+    _set(lang)

@@ -42,12 +42,20 @@ def _plain(value: Any) -> Any:
 
 
 def _fmt(value: Any) -> str:
+    """A field value for the HTML table, through :mod:`loyalty_lib.i18n` (locale separators, at most
+    four significant digits below 10,000 and never more than three decimals)."""
+    from loyalty_lib.i18n import fmt_count, fmt_number
+
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return fmt_count(value)
     if isinstance(value, float | np.floating):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+        return fmt_number(value, sig=4)
     if isinstance(value, pd.DataFrame):
         return f"table {value.shape[0]}×{value.shape[1]}"
     if isinstance(value, pd.Series):
-        return f"series of {len(value):,}"
+        return f"series of {fmt_count(len(value))}"
     return str(value)
 
 
@@ -55,7 +63,13 @@ def sentence_html(result: Any, table: pd.DataFrame | None = None, **to_html: Any
     """A result's sentence (``str``) as an escaped paragraph, with ``table`` below it when given
     (``to_html`` keywords go to ``DataFrame.to_html``): for results whose detail is one table."""
     text = f"<p>{html.escape(str(result))}</p>"
-    return text if table is None else text + table.to_html(**to_html)
+    if table is None:
+        return text
+    from loyalty_lib.i18n import fmt_number
+
+    # raw floats (0.0160182…) are unreadable: four significant digits unless the caller decides
+    to_html.setdefault("float_format", lambda v: fmt_number(v, sig=4))
+    return text + table.to_html(**to_html)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ Heavy imports (pandas, papermill, nbgrader, pyspark) happen inside the command b
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -145,38 +146,38 @@ def run(
         click.echo(f"  {path}")
 
 
+def _setting_options(command: Any) -> Any:
+    """One option per CLI-exposed report setting, from ``loyalty_lib.report.SETTINGS`` (the
+    table is light: importing it does not import pandas, so --help stays instant)."""
+    from loyalty_lib.report._settings import SETTINGS
+
+    for s in reversed([s for s in SETTINGS if s.cli]):
+        kind: Any = click.Choice(s.choices) if s.choices else type(s.default)
+        command = click.option(
+            s.option, s.name, type=kind, default=None, help=f"{s.help} (default {s.default!r})."
+        )(command)
+    return command
+
+
 @main.command()
 @click.option("--client", required=True, help="Client name shown on the report.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--transactions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--transactions", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--customers",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="A precomputed per-customer summary instead of (or with) transactions.",
 )
-@click.option("--survey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--exit-survey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--campaign", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--columns", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.option("--survey", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--exit-survey", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--campaign", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--columns", "mapping_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--industry", default="retail", show_default=True)
 @click.option("--currency", default="RUB", show_default=True)
 @click.option(
     "--observation-end", default=None, help="YYYY-MM-DD (default: last transaction date)."
 )
-@click.option(
-    "--gross-margin",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="Gross margin share for campaign ROI (default 0.35).",
-)
-@click.option(
-    "--program-costs",
-    type=click.FloatRange(min=0),
-    default=None,
-    help="Campaign/program costs in currency units for ROI (default 300,000).",
-)
+@_setting_options
 @click.option("--force", is_flag=True, help="Overwrite an existing report folder.")
 def report(
     client: str,
@@ -190,15 +191,17 @@ def report(
     industry: str,
     currency: str,
     observation_end: str | None,
-    gross_margin: float | None,
-    program_costs: float | None,
     force: bool,
+    **settings: Any,
 ) -> None:
-    """Run a client's files through the analysis and write a code-free HTML report."""
+    """Run a client's files through the analysis: report.html, report.pdf, report.xlsx, charts/.
+
+    Every argument and input is checked before the analysis starts: a missing file, a setting out
+    of range, a mapping naming a header the file lacks, a summary without an observation end each
+    stop with one line and exit code 2.
+    """
     from loyalty_lib import report as report_mod
 
-    if transactions is None and customers is None:
-        raise click.UsageError("give --transactions or --customers (or both)")
     try:
         outcome = report_mod.build_report(
             client=client,
@@ -214,12 +217,10 @@ def report(
             observation_end=observation_end,
             force=force,
             echo=click.echo,
-            parameters={
-                k: v
-                for k, v in {"gross_margin": gross_margin, "program_costs": program_costs}.items()
-                if v is not None
-            },
+            parameters={k: v for k, v in settings.items() if v is not None},
         )
+    except report_mod.ReportInputError as exc:
+        raise click.UsageError(str(exc)) from exc
     except report_mod.ReportError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(outcome))

@@ -36,8 +36,11 @@ __all__ = [
     "STARTING_BUDGET_EUR",
     "TOOLS",
     "VERDICTS",
+    "PointsRevenueResult",
     "ProgramBaseline",
     "ProgramCanvas",
+    "discount_break_even_uplift",
+    "points_deferred_revenue",
     "ProgramEconomics",
     "break_even_redemption",
     "break_even_uplift",
@@ -124,8 +127,10 @@ def _as_tuple(value: Any) -> tuple:
 class ProgramCanvas(Result):
     """The five design stages [P1] and the requirements [P5] of one loyalty program.
 
-    Money in RUB per year. ``discount_rate`` is a share (0.3 = 30 %). Every field has a default so
-    a notebook can fill the canvas stage by stage; :func:`validate_canvas` says what is missing.
+    Money in RUB per year. ``discount_rate`` and ``gross_margin`` are shares (0.3 = 30 %); a
+    discount tool is checked against the margin (:func:`discount_break_even_uplift`), so lessons
+    pass ``SAMPLE_RETAILER.gross_margin``. Every field has a default so a notebook can fill the
+    canvas stage by stage; :func:`validate_canvas` says what is missing.
     """
 
     goals: tuple[str, ...] = ()
@@ -136,6 +141,7 @@ class ProgramCanvas(Result):
     obligations_feasible: bool = False
     tools: tuple[str, ...] = ()
     discount_rate: float | None = None
+    gross_margin: float | None = None  # share of revenue left after the cost of goods, 0..1
     kpis: tuple[str, ...] = ()
     understandable: bool = False
     accessible_to_all: bool = False
@@ -176,6 +182,58 @@ def _number(value: Any) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def discount_break_even_uplift(discount: float, gross_margin: float) -> float:
+    """Extra sales (share) a price discount needs just to keep the gross profit: d / (m − d).
+
+    A sale of price 1 earns margin m; at discount d it earns m − d, so volume must grow by the
+    factor m / (m − d), i.e. by d / (m − d). ``inf`` when d ≥ m (every discounted sale loses
+    money). Example: m = 0.40, d = 0.30 → 0.30 / 0.10 = 3.0, sales must quadruple (+300 %).
+    """
+    d, m = _number(discount), _number(gross_margin)
+    if d is None or not 0 <= d <= 1:
+        raise ValueError(f"discount must be a share from 0 to 1, got {discount!r}")
+    if m is None or not 0 < m <= 1:
+        raise ValueError(
+            f"gross_margin must be a share above 0 and at most 1, got {gross_margin!r}"
+        )
+    return math.inf if d >= m else d / (m - d)
+
+
+def _discount_problems(rate: float, margin: Any) -> list[str]:
+    """Stage 4 problems of a discount tool: too small to matter, or too dear for the margin."""
+    out = []
+    if rate < MIN_EFFECTIVE_DISCOUNT:
+        out.append(
+            f"Stage 4 (tools): a {rate:.0%} discount is too small to change behaviour "
+            f"(discounts start to matter from about {MIN_EFFECTIVE_DISCOUNT:.0%}); choose another "
+            "tool rather than a larger discount unless the margin can carry it."
+        )
+    m = _number(margin)
+    if margin is None:
+        out.append(
+            "Stage 4 (tools): gross_margin is not set, so the discount cannot be checked against "
+            "it; a discount d at margin m needs sales to grow by d / (m − d) to break even."
+        )
+    elif m is None or not 0 < m <= 1:
+        out.append(f"Stage 4 (tools): gross_margin must be a share from 0 to 1, got {margin!r}.")
+    else:
+        need = discount_break_even_uplift(rate, m)
+        top = MEMBER_UPLIFT_RANGE[1]
+        if math.isinf(need):
+            out.append(
+                f"Stage 4 (tools): a {rate:.0%} discount at a {m:.0%} gross margin loses money on "
+                "every discounted sale (the discount is at least the margin)."
+            )
+        elif need > top:
+            out.append(
+                f"Stage 4 (tools): a {rate:.0%} discount at a {m:.0%} gross margin needs sales to "
+                f"grow by {rate:.0%} / ({m:.0%} − {rate:.0%}) = {need:.0%} just to keep the gross "
+                f"profit, far above the {MEMBER_UPLIFT_RANGE[0]:.0%}–{top:.0%} extra spend reported "
+                "for members; prefer service, access or clubs."
+            )
+    return out
 
 
 def validate_canvas(canvas: ProgramCanvas) -> list[str]:
@@ -250,16 +308,13 @@ def validate_canvas(canvas: ProgramCanvas) -> list[str]:
                 f"Stage 4 (tools): discount_rate must be a share from 0 to 1 (0.3 = 30%), "
                 f"got {canvas.discount_rate!r}."
             )
-        elif discount_tools and rate < MIN_EFFECTIVE_DISCOUNT:
-            problems.append(
-                f"Stage 4 (tools): a {rate:.0%} discount is too small to change behaviour; "
-                f"discounts work from about {MIN_EFFECTIVE_DISCOUNT:.0%}–50% — "
-                "offer a larger one or choose another tool."
-            )
+        elif discount_tools:
+            problems += _discount_problems(rate, canvas.gross_margin)
     elif discount_tools:
         problems.append(
             f"Stage 4 (tools): {_fmt_list(discount_tools)} chosen but discount_rate is not set; "
-            f"discounts work only when large (from about {MIN_EFFECTIVE_DISCOUNT:.0%})."
+            f"discounts change behaviour only when large (from about "
+            f"{MIN_EFFECTIVE_DISCOUNT:.0%}), and every point of discount comes off the margin."
         )
 
     # Stage 5: KPIs [E1].
@@ -439,7 +494,10 @@ class ProgramEconomics(Result):
     """One year of a points program (RUB/yr unless noted); fields are floats or arrays.
 
     ``cost_per_point`` is RUB per issued point; ``points_liability`` is the face value of the
-    points not expected to be redeemed (a balance-sheet figure, not in ``total_cost``); ``roi`` is
+    points *expected* to be redeemed in the year's issue — the revenue deferred under IFRS 15
+    (B39–B43) until they are redeemed (a balance-sheet figure, not in ``total_cost``; the exact
+    relative-selling-price allocation is :func:`points_deferred_revenue`); expected breakage is not
+    a liability, it is recognised as revenue as the other points are redeemed; ``roi`` is
     a ratio (0.5 = 50 %), NaN when total cost is 0; ``break_even_uplift`` is a share, inf when the
     margin on extra spend never covers the rewards on it.
     """
@@ -620,8 +678,10 @@ def simulate_program(
     * Points are earned on *all* member spend, baseline plus uplift (the program also rewards
       purchases that would have happened anyway — the main hidden cost).
     * Rewards cost their face value (points × point_value) for the share redeemed; breakage
-      (1 − redemption_rate) costs nothing, but the unredeemed value is reported as
-      ``points_liability`` until the points expire.
+      (1 − redemption_rate) costs nothing. ``points_liability`` = points × point_value ×
+      redemption_rate: under IFRS 15 (B39–B43) revenue is deferred for the points *expected* to be
+      redeemed; expected breakage is recognised as revenue in proportion to redemptions, so it is
+      never a liability.
     * Total cost = reward cost + fixed costs; net benefit = incremental margin − total cost;
       ROI = net benefit / total cost.
     * All tiers spend the same per member; tiers only change how many points they earn.
@@ -650,7 +710,8 @@ def simulate_program(
     incremental_margin = incremental_revenue * margin
     points = baseline * (1 + uplift) * earn * multiplier
     reward_cost = points * value * redeem
-    liability = points * value * (1 - redeem)
+    # IFRS 15 B39–B43: the deferred revenue is for the points expected to be redeemed
+    liability = points * value * redeem
     total_cost = reward_cost + fixed
     net = incremental_margin - total_cost
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -888,3 +949,86 @@ def uplift_verdict(break_even: float, reported: tuple[float, float] = MEMBER_UPL
     if be < high:
         return VERDICTS[1]
     return VERDICTS[2]
+
+
+# --- points in the accounts (IFRS 15) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointsRevenueResult(Result):
+    """Revenue and contract liability of loyalty points under IFRS 15 (B39–B43), currency units."""
+
+    sales: float  # cash received for the goods that earned the points
+    allocated_to_points: float  # part of ``sales`` allocated to the points (deferred at issue)
+    revenue_goods: float  # recognised at once with the goods
+    revenue_points: float  # recognised so far: redemptions plus the breakage that goes with them
+    contract_liability: float  # still deferred: allocated − recognised
+    expected_redeemed_points: float
+    expected_breakage_points: float
+    points_redeemed: float
+    verdict: str
+
+    def __str__(self) -> str:
+        return self.verdict
+
+
+def points_deferred_revenue(
+    *,
+    sales: float,
+    points_issued: float,
+    point_value: float,
+    redemption_rate: float,
+    points_redeemed: float = 0.0,
+    currency: str = "RUB",
+) -> PointsRevenueResult:
+    """Split of ``sales`` between goods and points, and how much points revenue is recognised.
+
+    IFRS 15 treats points as a material right (B39–B40): part of the price is allocated to them by
+    relative stand-alone selling price (B42), where a point's stand-alone price is its value times
+    the likelihood it is redeemed. Deferred revenue thus covers the points *expected* to be
+    redeemed; expected breakage is recognised as revenue in proportion to the redemptions (B46):
+    recognised = allocated × redeemed / expected redeemed. ``redemption_rate`` is the expected
+    share of issued points ever redeemed (0..1); money in ``currency``; points are counts.
+    This is IFRS 15's Illustrative Example 52 (sales 100,000, 10,000 points, value 1, 95 %
+    expected: 8,676 allocated; after 4,500 redeemed: 4,110 recognised, 4,566 still deferred).
+    """
+    from loyalty_lib.i18n import fmt_money, fmt_share
+
+    for name, value in (("sales", sales), ("points_issued", points_issued),
+                        ("point_value", point_value), ("points_redeemed", points_redeemed)):  # fmt: skip
+        v = _number(value)
+        if v is None or v < 0:
+            raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+    rate = _number(redemption_rate)
+    if rate is None or not 0 < rate <= 1:
+        raise ValueError(
+            f"redemption_rate must be a share above 0 and at most 1, got {redemption_rate!r}"
+        )
+    expected = float(points_issued) * rate
+    if float(points_redeemed) > expected + 1e-9:
+        raise ValueError(
+            f"points_redeemed ({points_redeemed:,.0f}) exceeds the points expected to be redeemed "
+            f"({expected:,.0f}); revise redemption_rate first"
+        )
+    ssp_points = expected * float(point_value)
+    allocated = float(sales) * ssp_points / (float(sales) + ssp_points) if sales else 0.0
+    recognised = allocated * float(points_redeemed) / expected if expected else 0.0
+    liability = allocated - recognised
+    verdict = (
+        f"Of {fmt_money(sales, currency)} received, {fmt_money(allocated, currency)} belongs to "
+        f"the points expected to be redeemed ({fmt_share(rate)} of those issued) and is deferred; "
+        f"after {float(points_redeemed):,.0f} points redeemed, {fmt_money(recognised, currency)} "
+        f"of it is revenue (breakage included pro rata) and {fmt_money(liability, currency)} "
+        "remains a contract liability."
+    )
+    return PointsRevenueResult(
+        sales=float(sales),
+        allocated_to_points=allocated,
+        revenue_goods=float(sales) - allocated,
+        revenue_points=recognised,
+        contract_liability=liability,
+        expected_redeemed_points=expected,
+        expected_breakage_points=float(points_issued) - expected,
+        points_redeemed=float(points_redeemed),
+        verdict=verdict,
+    )

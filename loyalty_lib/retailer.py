@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n.format import fmt_share
+from loyalty_lib.i18n.messages import _, ngettext
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,18 @@ class RetailerSettings(Result):
     discount_rate_monthly: float  # cost of money per month for discounted CLV
 
     def __str__(self) -> str:
-        return (
-            f"{self.name}: gross margin {self.gross_margin:.0%}, churn window "
-            f"{self.churn_window_days} days, discount rate {self.discount_rate_monthly:.1%} a month "
-            f"({self.currency})"
+        days = ngettext("{n} day", "{n} days", self.churn_window_days).format(
+            n=self.churn_window_days
+        )
+        return _(
+            "{name}: gross margin {margin}, churn window {days}, discount rate {rate} a month "
+            "({currency})"
+        ).format(
+            name=self.name,
+            margin=fmt_share(self.gross_margin, decimals=0),
+            days=days,
+            rate=fmt_share(self.discount_rate_monthly),
+            currency=self.currency,
         )
 
 

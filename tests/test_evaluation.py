@@ -624,7 +624,7 @@ def test_success_signals():
         "nps": True,
         "churn_rate": True,
     }
-    assert not t.loc["churn_rate", "e2_signal"]
+    assert not t.loc["churn_rate", "core_sign"]
     with pytest.raises(ValueError, match="share no KPI"):
         ev.success_signals({"a": 1}, {"b": 2})
 
@@ -923,7 +923,7 @@ def test_signal_snapshots_by_hand():
     _, no_survey = ev.signal_snapshots(tx, None, START, end="2025-07-10")
     assert math.isnan(no_survey["nps"])
     table = ev.success_signals(before, after)
-    assert set(table.loc[table["e2_signal"], "kpi"]) == set(ev.E2_SIGNALS)
+    assert set(table.loc[table["core_sign"], "kpi"]) == set(ev.E2_SIGNALS)
     with pytest.raises(ValueError, match="before the start"):
         ev.signal_snapshots(tx, survey, START, end="2025-06-01")
 

@@ -59,7 +59,10 @@ def test_valid_canvas_has_no_problems():
         ({"obligations_feasible": False}, "meet the obligations"),
         ({"tools": ()}, "no tool chosen"),
         ({"tools": ("cashback",)}, "unknown tool 'cashback'"),
-        ({"tools": ("fixed_discount",), "discount_rate": 0.10}, "10% discount is too small"),
+        (
+            {"tools": ("cumulative_discount",), "discount_rate": 0.35, "gross_margin": 0.30},
+            "loses money on every discounted sale",
+        ),
         ({"tools": ("cumulative_discount",)}, "discount_rate is not set"),
         ({"discount_rate": 1.5}, "discount_rate must be a share"),
         ({"kpis": ()}, "no KPI chosen"),
@@ -77,9 +80,57 @@ def test_each_problem_is_reported(changes, expected):
     assert not canvas.is_valid
 
 
-def test_large_discount_is_fine_and_empty_canvas_lists_everything():
-    ok = dataclasses.replace(VALID, tools=("fixed_discount",), discount_rate=0.35)
-    assert ok.is_valid
+def test_discount_is_checked_against_the_margin():
+    # by hand: d / (m − d) = 0.30 / (0.45 − 0.30) = 2.0 → sales must triple (+200 %)
+    assert Pg.discount_break_even_uplift(0.30, 0.45) == pytest.approx(2.0)
+    assert Pg.discount_break_even_uplift(0.05, 0.40) == pytest.approx(0.05 / 0.35)
+    assert Pg.discount_break_even_uplift(0.40, 0.40) == math.inf
+    big = dataclasses.replace(
+        VALID, tools=("fixed_discount",), discount_rate=0.30, gross_margin=0.45
+    )
+    (problem,) = big.problems
+    assert "30% / (45% − 30%) = 200%" in problem and "12%–18%" in problem
+    # a small discount is too small to matter AND is checked against the margin
+    small = dataclasses.replace(VALID, tools=("fixed_discount",), discount_rate=0.10)
+    problems = small.problems
+    assert any("10% discount is too small" in p for p in problems)
+    assert any("gross_margin is not set" in p for p in problems)
+    assert not any("from about 30%–50%" in p for p in problems)  # no bare recommendation
+    # a 5 % discount at a 40 % margin needs 14 % more sales: inside 12–18 %, only "too small"
+    fine = dataclasses.replace(
+        VALID, tools=("fixed_discount",), discount_rate=0.05, gross_margin=0.4
+    )
+    (only,) = fine.problems
+    assert "too small" in only
+
+
+def test_points_revenue_matches_ifrs15_example_52():
+    # IFRS 15 Illustrative Example 52: sales 100,000, 10,000 points of stand-alone value 1,
+    # 95 % expected to be redeemed → stand-alone price of the points 9,500;
+    # allocated 100,000 × 9,500 / 109,500 = 8,675.8; after 4,500 points redeemed
+    # 8,675.8 × 4,500 / 9,500 = 4,109.6 recognised, 4,566.2 deferred.
+    r = Pg.points_deferred_revenue(
+        sales=100_000, points_issued=10_000, point_value=1.0, redemption_rate=0.95,
+        points_redeemed=4_500,
+    )  # fmt: skip
+    assert r.allocated_to_points == pytest.approx(100_000 * 9_500 / 109_500)
+    assert round(r.allocated_to_points) == 8_676
+    assert round(r.revenue_points) == 4_110 and round(r.contract_liability) == 4_566
+    assert r.expected_breakage_points == pytest.approx(500)
+    assert r.revenue_goods + r.allocated_to_points == pytest.approx(100_000)
+    # all expected points redeemed: the whole allocation, breakage included, is revenue
+    done = Pg.points_deferred_revenue(
+        sales=100_000, points_issued=10_000, point_value=1.0, redemption_rate=0.95,
+        points_redeemed=9_500,
+    )  # fmt: skip
+    assert done.contract_liability == pytest.approx(0, abs=1e-9)
+    with pytest.raises(ValueError, match="exceeds the points expected"):
+        Pg.points_deferred_revenue(
+            sales=1, points_issued=10, point_value=1, redemption_rate=0.5, points_redeemed=6
+        )
+
+
+def test_empty_canvas_lists_everything():
     # An empty canvas: goal, key factor, costs≥benefits (0 ≥ 0), obligations, tools, KPIs,
     # three requirements = 9 problems.
     assert len(Pg.ProgramCanvas().problems) == 9
@@ -157,7 +208,8 @@ BASE = PROGRAM_BASE
 def test_one_scenario_by_hand():
     # Baseline 10,000 × 2,000 × 6 = 120,000,000 RUB; +15 % → 18,000,000 RUB extra revenue,
     # × 0.4 margin = 7,200,000. Points on all spend: 138,000,000 × 0.05 = 6,900,000 points;
-    # rewards 6,900,000 × 1 RUB × 0.6 = 4,140,000; liability 6,900,000 × 0.4 = 2,760,000.
+    # rewards 6,900,000 × 1 RUB × 0.6 = 4,140,000; deferred revenue (IFRS 15: the points
+    # EXPECTED to be redeemed) 6,900,000 × 1 RUB × 0.6 = 4,140,000 — not the 40 % breakage.
     # Total cost 4,640,000; net 2,560,000; ROI 2,560,000/4,640,000 = 0.55172.
     # Break-even: c = 0.05·1·0.6 = 0.03; u* = (0.03·120e6 + 500,000)/(120e6·(0.4 − 0.03))
     # = 4,100,000/44,400,000 = 0.092342.
@@ -167,7 +219,7 @@ def test_one_scenario_by_hand():
     assert e.incremental_margin == pytest.approx(7_200_000)
     assert e.points_issued == pytest.approx(6_900_000)
     assert e.reward_cost == pytest.approx(4_140_000)
-    assert e.points_liability == pytest.approx(2_760_000)
+    assert e.points_liability == pytest.approx(4_140_000)
     assert e.cost_per_point == pytest.approx(0.6)
     assert e.total_cost == pytest.approx(4_640_000)
     assert e.net_benefit == pytest.approx(2_560_000)
@@ -285,7 +337,11 @@ def test_cashflow_plot():
     assert out is ax
     heights = [p.get_height() for p in ax.patches]
     assert heights == pytest.approx([7_200_000, -4_140_000, -500_000, 2_560_000])
-    assert "RUB" in ax.get_ylabel()
+    assert ax.get_ylabel() == "per year, million RUB"
+    fig.canvas.draw()
+    # ticks read "2 M", not matplotlib's offset "1e6"
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    assert any(t.get_text().endswith(" M") for t in ax.get_yticklabels())
     with pytest.raises(ValueError, match="one scenario"):
         Pp.program_cashflow(Pg.simulate_program(**{**BASE, "member_uplift": [0.1, 0.2]}))
     plt.close("all")

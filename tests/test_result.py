@@ -42,3 +42,16 @@ def test_to_dict_is_plain_python():
     d = _example().to_dict()
     assert d["part"] == 3 and type(d["part"]) is int
     assert d["labels"]["0"] == "a" and len(d["labels"]) == 100
+
+
+def test_table_cells_go_through_the_number_formatter():
+    from loyalty_lib._result import _fmt
+    from loyalty_lib.i18n import using_language
+
+    # worked out by hand: 4 significant digits, thousands separated, at most 3 decimals
+    assert _fmt(14473.722670058205) == "14,474"
+    assert _fmt(0.196196) == "0.196"
+    assert _fmt(np.float64(2.8236)) == "2.824"
+    assert _fmt(np.int64(12345)) == "12,345" and _fmt(True) == "True"
+    with using_language("ru"):
+        assert _fmt(14473.7).replace("\u00a0", " ") == "14 474"

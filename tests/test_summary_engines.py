@@ -15,6 +15,7 @@ import pytest
 import sqlglot
 
 from loyalty_lib import segments as sg
+from loyalty_lib.summary import engines as summary_engines
 from loyalty_lib.summary_sql import DIALECTS, SUMMARY_COLUMNS, summary_sql
 
 INT_COLS = ["frequency", "orders", "refunds"]
@@ -115,7 +116,7 @@ def test_duckdb_under_a_tight_memory_cap(synthetic: pd.DataFrame, monkeypatch, f
     counted as no order)."""
     got = sg.customer_summary(synthetic, freq=freq, memory_limit="32MB")
     assert_same_summary(got, sg.customer_summary(synthetic, freq=freq, engine="pandas"))
-    monkeypatch.setattr(sg, "_DUCKDB_MEMORY_LIMIT", "32MB")  # the default cap, lowered
+    monkeypatch.setattr(summary_engines, "_DUCKDB_MEMORY_LIMIT", "32MB")  # the default cap, lowered
     with_nulls = synthetic.copy()
     with_nulls.loc[with_nulls.index[:500], "customer_id"] = None
     with_nulls.loc[with_nulls.index[500:900], "order_id"] = None
@@ -154,7 +155,9 @@ def test_duckdb_scans_files_directly(synthetic: pd.DataFrame, tmp_path: Path, mo
     expected = sg.customer_summary(part, freq="W", engine="pandas")
     assert_same_summary(sg.customer_summary(tmp_path / "tx.parquet", freq="W"), expected)
     assert_same_summary(sg.customer_summary(str(tmp_path / "tx.csv"), freq="W"), expected)
-    monkeypatch.setattr(sg, "_DUCKDB_MEMORY_LIMIT", "32MB")  # a tight cap while scanning the file
+    monkeypatch.setattr(
+        summary_engines, "_DUCKDB_MEMORY_LIMIT", "32MB"
+    )  # a tight cap while scanning the file
     assert_same_summary(sg.customer_summary(str(tmp_path / "tx.csv"), freq="W"), expected)
 
 

@@ -5,7 +5,8 @@ pass their ``lang`` parameter, the CLI its ``--lang``). Numbers, money, shares a
 :mod:`loyalty_lib.i18n.format`, which uses Babel's CLDR data so that English reads ``1,234.5`` and
 Russian ``1 234,5`` without hand-written locale rules.
 
-Message catalogues (gettext via Babel) belong here too; they arrive with the Russian edition.
+Sentences go through the gettext catalogues of :mod:`loyalty_lib.i18n.messages` (``_``,
+``ngettext``); the Russian catalogue is ``locale/ru/LC_MESSAGES/loyalty.po``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ from loyalty_lib.i18n.format import (
     set_language,
     using_language,
 )
+from loyalty_lib.i18n.messages import _, gettext, ngettext
 
 __all__ = [
+    "_",
+    "gettext",
+    "ngettext",
     "LANGUAGES",
     "fmt_count",
     "fmt_date",

@@ -23,7 +23,6 @@ analytic gradient for L-BFGS-B on log-parameters.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from loyalty_lib.ltv._identify import warn_if_unidentified
 from loyalty_lib.ltv._mle import (
     FittedModelDisplay,
     minimize_log_params,
@@ -313,41 +313,17 @@ def _minimize(
 # ---------------------------------------------------------------------------------------------
 # the model
 # ---------------------------------------------------------------------------------------------
-# Beyond this a shape parameter has drifted off towards infinity: the likelihood is flat along a
-# ridge (only a ratio is pinned down), so the optimizer stops wherever the ridge gets too flat,
-# sometimes with converged=True. Fits of real customer bases stay below ~100 (CDNOW: b = 2.4).
-_RUNAWAY_SHAPE = 1e4
+# The shared check (loyalty_lib.ltv._identify); BG/NBD mixes the drop-out probability p over
+# Beta(a, b) and the purchase rate λ over Gamma(r, α).
+_BETA_PAIRS = (("a", "b", "the drop-out probability after a purchase"),)
+_GAMMA_PAIRS = (("r", "alpha", "purchase rates"),)
 
 
 def _warn_if_unidentified(params: dict[str, float]) -> None:
     """Warn when a, b or r drifted off to infinity: say what the data lack and what still holds."""
-    r, alpha, a, b = (params[k] for k in PARAM_NAMES)
-    notes = []
-    if max(a, b) > _RUNAWAY_SHAPE:
-        p = a / (a + b)
-        why = (
-            "the data show almost no customer dropping out, so p_alive stays near 1 (a short "
-            "observation window, or lapsed customers missing from the data, do this)"
-            if p < 0.01
-            else "drop-out probabilities show no spread across customers"
-        )
-        notes.append(
-            f"a = {a:.3g} and b = {b:.3g} drifted to the edge of the parameter space: {why}; only "
-            f"the drop-out probability after a purchase, a/(a+b) = {p:.3g}, is estimated"
-        )
-    if r > _RUNAWAY_SHAPE:
-        notes.append(
-            f"r = {r:.3g} drifted to the edge of the parameter space: purchase rates show no "
-            f"spread across customers; only their mean, r/alpha = {r / alpha:.3g} per time unit, "
-            "is estimated"
-        )
-    if notes:
-        warnings.warn(
-            "BG/NBD fit: " + "; ".join(notes) + ". Treat the individual parameters as not "
-            "identified.",
-            UserWarning,
-            stacklevel=3,
-        )
+    warn_if_unidentified(
+        "BG/NBD", params, beta_pairs=_BETA_PAIRS, gamma_pairs=_GAMMA_PAIRS, stacklevel=4
+    )
 
 
 class BetaGeo(FittedModelDisplay):

@@ -478,3 +478,121 @@ def ltv_to_cac(
         meets_target=bool(ratio >= target),
         currency=currency,
     )
+
+
+@dataclass(frozen=True, repr=False)
+class LTVCheckResult(Result):
+    """The formula LTV = m × a × t held against two numbers the data show directly.
+
+    * ``observed_spend`` — net revenue per customer over the observed window (what customers have
+      already spent; a lifetime value below it is impossible for customers who are still buying);
+    * ``curve_ltv`` — m × a × Σ_k retention_k: the same m and a, but the lifetime taken from the
+      cohort retention curve (average periods with a purchase, summed over the observed ages; a
+      lower bound, the curve stops at the last age the data reach);
+    * ``table`` — by age k: the cohort curve and the geometric curve (1 − churn)^k that
+      t = 1 / churn implies (a customer must buy in every period to count as kept).
+    """
+
+    formula_ltv: float  # m × a × t, currency units per customer
+    observed_spend: float  # net revenue ÷ customers in the window, currency units
+    curve_ltv: float  # m × a × Σ retention curve, currency units
+    formula_lifetime_periods: float  # t = 1 / churn
+    curve_lifetime_periods: float  # Σ_k retention_k over the observed ages
+    n_window_periods: int
+    compare_age: int  # the oldest age with at least a quarter of the customers observed
+    curve_retention: float  # cohort curve at compare_age
+    geometric_retention: float  # (1 − churn)^compare_age
+    table: pd.DataFrame  # age, curve, geometric
+    verdict: str
+    period: str = "Q"
+    currency: str = "RUB"
+
+    def __str__(self) -> str:
+        return self.verdict
+
+    def _repr_html_(self) -> str:
+        from loyalty_lib._result import sentence_html
+
+        return sentence_html(self)
+
+
+def ltv_reality_check(
+    result: LTVResult,
+    transactions: pd.DataFrame,
+    *,
+    curve: pd.Series | None = None,
+    min_observed_share: float = 0.25,
+) -> LTVCheckResult:
+    """Hold ``result`` (from :func:`ltv_from_transactions`) against observed spend and the cohort curve.
+
+    ``curve``: retention by age in ``result.period`` units (:func:`~loyalty_lib.ltv.retention_curve`
+    of a cohort table with the same period); computed from ``transactions`` when omitted.
+    ``compare_age`` is the oldest age at which cohorts holding at least ``min_observed_share`` of
+    the customers are observed (older ages rest on a few early cohorts). The verdict says which
+    lifetime to trust, computed from the numbers, so it reads right on any data.
+    """
+    from loyalty_lib.i18n import fmt_money, fmt_number, fmt_share
+    from loyalty_lib.ltv.cohorts import cohort_table, retention_curve
+
+    if not isinstance(result, LTVResult):
+        raise TypeError(f"result must be an LTVResult; got {type(result).__name__}")
+    table_ret = cohort_table(transactions, freq=result.period)
+    if curve is None:
+        curve = retention_curve(table_ret)
+    curve = pd.Series(curve, dtype=float).dropna()
+    if curve.empty:
+        raise ValueError("the retention curve is empty")
+    sizes = table_ret.attrs["cohort_size"].astype(float)
+    observed = table_ret.notna().mul(sizes, axis=0).sum() / sizes.sum()
+    observed = observed.reindex(curve.index).fillna(0.0)
+    eligible = [int(k) for k in curve.index if observed[k] >= min_observed_share]
+    compare_age = max(eligible) if eligible else int(curve.index[0])
+    ages = np.asarray(curve.index, dtype=int)
+    geometric = result.retention_per_period**ages
+    m_a = result.avg_check * result.purchases_per_period
+    curve_lifetime = float(curve.sum())
+    observed_spend = result.net_revenue / result.n_customers
+    curve_ltv = m_a * curve_lifetime
+    unit = _PERIOD_WORDS[result.period][1]
+    cur = result.currency
+    geo_at, curve_at = float(geometric[ages == compare_age][0]), float(curve[compare_age])
+    verdict = (
+        f"m × a × t gives {fmt_money(result.ltv, cur)} per customer; customers have already spent "
+        f"{fmt_money(observed_spend, cur)} each in {result.n_periods} {unit}, and the cohort curve's "
+        f"lifetime ({fmt_number(curve_lifetime)} {unit} with a purchase, observed ages only) gives "
+        f"{fmt_money(curve_ltv, cur)}. "
+    )
+    if result.ltv < observed_spend:
+        verdict += (
+            "The formula is below what customers have already spent, so its lifetime is too short: "
+        )
+    elif result.ltv < curve_ltv:
+        verdict += "The formula is below the curve-based value: "
+    else:
+        verdict += "The formula is not below the curve-based value here: "
+    verdict += (
+        f"t = 1 / churn = {fmt_number(result.lifetime_periods)} {unit} implies "
+        f"{fmt_share(geo_at)} still buying at age {compare_age}, the cohorts show {fmt_share(curve_at)}. "
+    )
+    if curve_at > geo_at:
+        verdict += (
+            "Trust the cohort curve (a skipped period is not a lost customer); use m × a × t only "
+            "as a pessimistic floor."
+        )
+    else:
+        verdict += "Here the two curves agree in direction; the formula is a fair first estimate."
+    return LTVCheckResult(
+        formula_ltv=result.ltv,
+        observed_spend=observed_spend,
+        curve_ltv=curve_ltv,
+        formula_lifetime_periods=result.lifetime_periods,
+        curve_lifetime_periods=curve_lifetime,
+        n_window_periods=result.n_periods,
+        compare_age=compare_age,
+        curve_retention=curve_at,
+        geometric_retention=geo_at,
+        table=pd.DataFrame({"age": ages, "curve": curve.to_numpy(), "geometric": geometric}),
+        verdict=verdict,
+        period=result.period,
+        currency=cur,
+    )

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.axes import Axes
 
-from loyalty_lib.evaluation import group_means
+from loyalty_lib.evaluation import group_means, pre_period_means
 from loyalty_lib.plots._style import axes as _axes
 
-__all__ = ["did_plot", "kpi_trend", "lift_chart", "segment_retention_plot"]
+__all__ = ["did_plot", "kpi_trend", "lift_chart", "pre_trends", "segment_retention_plot"]
 
 _COLORS = {"treatment": "tab:orange", "control": "tab:blue"}
 _LABELS = {
@@ -138,4 +138,33 @@ def kpi_trend(
     ax.set_ylabel(f"{kpi.replace('_', ' ')}, {_KPI_UNITS.get(kpi, 'value')}")
     ax.set_title(f"KPI trend: {kpi.replace('_', ' ')}")
     ax.figure.autofmt_xdate()
+    return ax
+
+
+def pre_trends(
+    transactions: pd.DataFrame,
+    campaign: pd.DataFrame,
+    metric: str = "spend",
+    *,
+    bin_days: int = 28,
+    currency: str = "RUB",
+    ax: Axes | None = None,
+) -> Axes:
+    """Mean ``metric`` per customer per ``bin_days`` bin for each group, before and after the start.
+
+    The chart behind parallel trends: before the dashed line the two lines should move together
+    (a constant gap is fine, DiD removes it; a gap that widens is not). Data from
+    :func:`loyalty_lib.evaluation.pre_period_means`; x = days from each customer's start.
+    """
+    table = pre_period_means(transactions, campaign, metric, bin_days=bin_days)
+    ax = _axes(ax)
+    for g, part in table.groupby("group", sort=False):
+        ax.plot(part["days_from_start"], part["mean"], marker="o", label=str(g), color=_COLORS[g])
+    ax.axvline(0, color="grey", linestyle="--", label="campaign start")
+    unit = f"net spend per customer, {currency}" if metric == "spend" else "orders per customer"
+    ax.set_xlabel(f"days from the campaign start ({bin_days}-day bins)")
+    ax.set_ylabel(f"{unit} per {bin_days} days")
+    what = "Net spend" if metric == "spend" else "Orders"
+    ax.set_title(f"{what} before and after the start: do the lines run parallel?")
+    ax.legend()
     return ax

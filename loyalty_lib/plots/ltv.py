@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from loyalty_lib.plots._style import axes as _axes
 
 __all__ = [
+    "calibration_holdout",
     "clv_distribution",
     "cohort_heatmap",
     "holdout_plot",
@@ -251,4 +252,42 @@ def ltv_churn_curve(
     ax.set_title("Lower churn, longer lifetime, higher LTV")
     ax.grid(alpha=0.3)
     ax.legend()
+    return ax
+
+
+def calibration_holdout(comparison: Any, *, ax: Axes | None = None) -> Axes:
+    """Observed vs predicted mean holdout purchases by calibration frequency, one bar group per
+    frequency: observed and each model side by side.
+
+    Takes :func:`loyalty_lib.ltv.compare_models`' result (or its ``by_frequency`` table: columns
+    ``frequency_cal``, ``observed`` and one column of predicted means per model key).
+    """
+    table = getattr(comparison, "by_frequency", comparison)
+    if not isinstance(table, pd.DataFrame) or not {"frequency_cal", "observed"} <= set(
+        table.columns
+    ):
+        raise ValueError(
+            "calibration_holdout needs compare_models() output (by_frequency with frequency_cal, observed)"
+        )
+    names = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto": "Pareto/NBD"}
+    keys = [c for c in table.columns if c in names]
+    if not keys:
+        raise ValueError("by_frequency has no model columns (bgnbd, mbgnbd, pareto)")
+    ax = _axes(ax)
+    positions = np.arange(len(table))
+    width = 0.8 / (len(keys) + 1)
+    ax.bar(positions - 0.4 + width / 2, table["observed"], width, color="black", label="observed")
+    for i, key in enumerate(keys, start=1):
+        ax.bar(
+            positions - 0.4 + width * (i + 0.5), table[key], width, label=f"{names[key]} predicted"
+        )
+    labels = [str(v) for v in table["frequency_cal"]]
+    if table.attrs.get("top_bin_open") and labels:
+        labels[-1] += "+"
+    ax.set_xticks(positions, labels)
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel("mean purchases per customer in the holdout")
+    ax.set_title("Calibration vs holdout by model")
+    ax.legend()
+    ax.grid(alpha=0.3, axis="y")
     return ax

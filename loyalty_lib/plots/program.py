@@ -12,11 +12,22 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from loyalty_lib.i18n import fmt_money
 from loyalty_lib.plots._style import axes as _axes
 from loyalty_lib.plots._style import require_columns, sorted_hbars
 from loyalty_lib.program import ProgramEconomics
 
 __all__ = ["break_even", "factor_bars", "program_cashflow", "roi_heatmap"]
+
+
+def _money_axis(ax: Axes, values: Sequence[float], currency: str = "RUB") -> None:
+    """Y tick labels as money in thousands or millions (``1.2 M RUB``), never matplotlib's ``1e6``."""
+    from matplotlib.ticker import FuncFormatter
+
+    scale = "M" if max((abs(float(v)) for v in values), default=0) >= 1e6 else "k"
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v, "", scale=scale)))
+    unit = {"k": "thousand", "M": "million"}[scale]
+    ax.set_ylabel(f"{ax.get_ylabel()}, {unit} {currency}")
 
 
 def program_cashflow(economics: ProgramEconomics, *, ax: Axes | None = None) -> Axes:
@@ -40,8 +51,10 @@ def program_cashflow(economics: ProgramEconomics, *, ax: Axes | None = None) -> 
     ax = _axes(ax)
     ax.bar(labels, values, color=colors, edgecolor="black")
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("RUB per year")
-    ax.set_title(f"Program cash flow: net {net:+,.0f} RUB/yr")
+    ax.set_ylabel("per year")
+    _money_axis(ax, values)
+    sign = "+" if net > 0 else ""
+    ax.set_title(f"Program cash flow: net {sign}{fmt_money(net, 'RUB')} a year")
     return ax
 
 
@@ -77,7 +90,8 @@ def break_even(
             label=f"break-even {100 * break_even_at:.1f}%",
         )
     ax.set_xlabel("Extra spend of members (member uplift, %)")
-    ax.set_ylabel("Net benefit (RUB per year)")
+    ax.set_ylabel("Net benefit per year")
+    _money_axis(ax, v)
     ax.set_title("Break-even member uplift")
     ax.legend(loc="best")
     return ax

@@ -8,9 +8,11 @@ over the same calendar window:
   customer with pre- and post-period orders, net spend and purchase flags;
 * :func:`lift` compares the post-period means of the two groups (Welch t for means, a difference of
   proportions for 0/1 flags) and reports the relative lift with Fieller's interval;
-* :func:`diff_in_diff` subtracts each customer's own pre-period, which removes stable differences
-  between customers and so narrows the interval when the groups are randomised, and corrects for
-  baseline differences when they are not;
+* :func:`diff_in_diff` subtracts each customer's own pre-period, which removes a stable **level**
+  gap between the groups (not a gap that was growing: that needs parallel trends, checked by
+  :func:`pre_trend_check`); it narrows the interval only when the pre/post correlation exceeds
+  0.5, and :func:`ancova_effect` (ANCOVA / CUPED) is the efficient estimator — see
+  :mod:`loyalty_lib.evaluation.campaign` with :func:`balance_table` and :func:`pre_period_means`;
 * :func:`kpis`, :func:`roi`, :func:`program_roi`, :func:`segment_retention`,
   :func:`nps_before_after` and :func:`success_signals` are the KPI dashboard of [E1]/[E2];
 * :data:`CASE_STUDIES`, :func:`complaint_metrics`, :func:`too_early_to_judge` carry [E3], [E6],
@@ -41,6 +43,15 @@ from loyalty_lib.program import roi  # one ROI definition for design and evaluat
 from loyalty_lib.stats import check_confidence, normal_interval, two_sided_p, z_quantile
 
 __all__ = [
+    "SMD_THRESHOLD",
+    "ANCOVAResult",
+    "BalanceResult",
+    "PreTrendResult",
+    "ancova_effect",
+    "balance_table",
+    "pre_period_means",
+    "pre_trend_check",
+    "show_verdict",
     "CASE_STUDIES",
     "COMPLAINT_URGENCY",
     "EXPECTED_MONTHS_TO_FIRST_EFFECT",
@@ -347,6 +358,33 @@ class LiftResult(Result):
             f"n={self.n_treatment:,} vs {self.n_control:,})"
         )
 
+    @property
+    def verdict(self) -> str:
+        """The lift in words, computed from the interval of the difference."""
+        from loyalty_lib.evaluation.campaign import _ci_words, _value
+
+        base = self.metric.removesuffix("_pre").removesuffix("_post")
+        what = {
+            "spend": "net spend per customer",
+            "orders": "orders per customer",
+            "repeat": "the share buying at least once",
+            "repeat2": "the share with ≥ 2 purchases",
+        }.get(base, base)
+
+        def f(x: float) -> str:
+            return _value(base, x, self.currency, diff=True)
+
+        if self.metric.endswith("_pre"):
+            return (
+                f"Before the start treatment and control differed by {f(self.diff)} in {what} "
+                f"[{f(self.diff_ci_low)}; {f(self.diff_ci_high)}]: a head start, not an effect."
+            )
+        return (
+            "Post-period comparison: "
+            + _ci_words(self.diff_ci_low, self.diff_ci_high, self.diff, what, f)
+            + "."
+        )
+
 
 def lift(
     outcomes: pd.DataFrame,
@@ -486,6 +524,26 @@ class DiDResult(Result):
             f"n={self.n_treatment:,} vs {self.n_control:,})"
         )
 
+    @property
+    def verdict(self) -> str:
+        """The result in words, computed from the interval (the lesson shows this, not a hedge)."""
+        from loyalty_lib.evaluation.campaign import _ci_words, _value
+
+        def f(x: float) -> str:
+            return _value(self.metric, x, self.currency, diff=True)
+
+        what = {
+            "spend": "net spend per customer",
+            "orders": "orders per customer",
+            "repeat": "the share buying again",
+            "repeat2": "the share with ≥ 2 purchases",
+        }.get(self.metric, self.metric)
+        return (
+            "Difference-in-differences: "
+            + _ci_words(self.ci_low, self.ci_high, self.estimate, what, f)
+            + "."
+        )
+
 
 def diff_in_diff(
     outcomes: pd.DataFrame,
@@ -502,6 +560,10 @@ def diff_in_diff(
     stacked customer-period rows. The CI and p-value come from Welch's t-test on the per-customer
     change scores, which accounts for each customer appearing in both periods (a naive OLS on the
     stacked rows would treat the two rows as independent).
+
+    DiD removes a level gap that was there before the start; it is unbiased only under parallel
+    trends (check with :func:`pre_trend_check`), and narrower than the post-only comparison only
+    when the pre/post correlation exceeds 0.5 (:func:`ancova_effect` reports both SEs).
     """
     check_confidence(confidence)
     if not isinstance(metric, str):
@@ -871,7 +933,7 @@ def success_signals(
     compared too). For KPIs in ``lower_is_better`` (e.g. ``churn_rate``) a fall is good.
 
     Columns: ``kpi``, ``before``, ``after``, ``change``, ``change_pct`` (fraction, NaN when before
-    is 0), ``direction`` (rose / fell / flat), ``good`` (bool), ``e2_signal`` (bool, one of the
+    is 0), ``direction`` (rose / fell / flat), ``good`` (bool), ``core_sign`` (bool, one of the
     four [E2] signs). [E2] signs missing from either dict are listed with NaN and ``good`` False.
     """
     for name, d in (("kpi_before", kpi_before), ("kpi_after", kpi_after)):
@@ -901,7 +963,7 @@ def success_signals(
                 "change_pct": change / abs(b) if b != 0 and math.isfinite(b) else math.nan,
                 "direction": direction,
                 "good": good,
-                "e2_signal": k in E2_SIGNALS,
+                "core_sign": k in E2_SIGNALS,
             }
         )
     return pd.DataFrame(rows)
@@ -910,7 +972,7 @@ def success_signals(
 # --------------------------------------------------------------------------------------------
 # seed facts: case studies [E3], complaints [E6]/[N12], timing [E5]
 # --------------------------------------------------------------------------------------------
-_CASE_SOURCE = "reported figures from the seed article (002), context not evidence"
+_CASE_SOURCE = "as reported in a business article (no control group): context not evidence"
 #: [E3] Case figures as reported in seed 002 (no controls, no method given: illustrations only).
 CASE_STUDIES: pd.DataFrame = pd.DataFrame(
     [
@@ -1583,3 +1645,18 @@ def complaints_from_survey(survey: pd.DataFrame, *, seed: int = 0) -> pd.DataFra
             "satisfaction": np.where(resolved, sat, np.nan),
         }
     )
+
+
+# the pre-period adjustments (balance, pre-trends, ANCOVA / CUPED) live in their own module;
+# imported last because they reuse the outcome-table checks defined above
+from loyalty_lib.evaluation.campaign import (  # noqa: E402
+    SMD_THRESHOLD,
+    ANCOVAResult,
+    BalanceResult,
+    PreTrendResult,
+    ancova_effect,
+    balance_table,
+    pre_period_means,
+    pre_trend_check,
+    show_verdict,
+)

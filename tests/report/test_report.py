@@ -28,7 +28,7 @@ from loyalty_lib.cli import main as cli
 
 pytestmark = pytest.mark.notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "data" / "example_client"
 FILES = {k: CLIENT / f"{k}.csv" for k in ("transactions", "survey", "exit_survey", "campaign")}
 # data/example_client/README.md, "Deliberately bad rows": file → the lines of the rejected rows.

@@ -1,0 +1,133 @@
+"""The consultant report: a client's files → validated tables → the capstone notebook → one HTML page.
+
+Two halves share this module:
+
+* **Sections** (used by ``notebooks/07_consulting_case.ipynb``, the report template). The notebook
+  opens a :class:`Case` with :func:`open_case` and calls one function per section
+  (:func:`nps_section`, :func:`ltv_section`, ...). Each section computes through the topic modules,
+  displays its numbers, charts and tables, and records plain values in ``case.summary``. A section
+  whose input is missing displays a :class:`Skipped` note with its reason ("NPS: skipped — no
+  survey file given") and records ``{"status": "skipped", "reason": ...}``: the decision lives
+  here, not in ``if``/``else`` cells. :func:`write_summary` writes ``case.summary`` as JSON.
+* **The pipeline** (:func:`build_report`, behind ``loyalty report``): loads and validates every
+  file once through :mod:`loyalty_lib.data`, writes ``quarantine/<kind>.csv`` (every rejected row)
+  and the accepted tables as ``data/<kind>.parquet`` plus ``data/quality.json`` (the load
+  reports), executes the template with papermill on those validated tables
+  (:func:`loyalty_lib.pipeline.execute_notebook`), exports ``report.html`` without code and without
+  the cells tagged ``course-only`` (:func:`loyalty_lib.pipeline.export_html`), and leaves
+  ``summary.json`` (headline metrics, machine-readable) and ``report.log``.
+
+Decisions (documented for the consultant):
+
+* **Observation end**: ``observation_end`` when given; otherwise the last transaction date; with only
+  a customer summary, the end the summary implies (``first_purchase + T`` days, which
+  :func:`loyalty_lib.segments.customer_summary` output carries). A summary without
+  ``first_purchase`` needs ``observation_end`` (a :class:`ReportError` / ValueError says so).
+  Transactions after the observation end are left out of every section.
+* **Customer summary** (``customers``): a daily summary (``frequency``, ``recency``, ``T`` in days,
+  ``monetary``), validated by :func:`loyalty_lib.data.load_customers`. With a summary alone, the
+  summary sections run (RFM, seed segments, BG/NBD + Gamma-Gamma CLV); the sections that need raw
+  transactions (LTV m × a × t, cohorts, campaign) are skipped with a reason. With both files, the
+  transactions feed the transaction sections and the given summary the summary sections.
+* **"Difficult" customers** need a problem count per customer: the summary's ``refunds`` column
+  (present in :func:`~loyalty_lib.segments.customer_summary` output). Without it the segment is
+  empty and the report says why.
+* **Surveys** are used whole (they are not cut at the observation end): they describe the period
+  the client surveyed.
+* Money is in ``currency`` units; shares 0..1 in ``summary.json``; NPS in points.
+"""
+
+from __future__ import annotations
+
+from loyalty_lib.pipeline import ReportError
+from loyalty_lib.report._settings import (
+    ARTIFACTS,
+    DEFAULT_SETTINGS,
+    INPUT_KINDS,
+    SECTIONS,
+    SETTINGS,
+    TEMPLATE,
+    Setting,
+    check_settings,
+    parameters_cell,
+    settings_from,
+)
+from loyalty_lib.report.build import (  # noqa: F401
+    ReportInputError,
+    ReportOutcome,
+    _prepare_out_dir,
+    build_report,
+    check_inputs,
+)
+from loyalty_lib.report.case import (
+    Case,
+    _check_settings,  # noqa: F401  (tests and the template use it)
+    _implied_end,  # noqa: F401
+    load_inputs,
+    open_case,
+    quality_record,
+)
+from loyalty_lib.report.display import Skipped
+from loyalty_lib.report.rules import (
+    ASPECT_ACTIONS,
+    REASON_ACTIONS,
+    RULES,
+    findings,
+    recommendations,
+    recommendations_section,
+    rules_table,
+)
+from loyalty_lib.report.sections import (
+    campaign_section,
+    churn_section,
+    clv_section,
+    data_quality,
+    headlines,
+    ltv_section,
+    nps_section,
+    quality_appendix,
+    segments_section,
+    title_block,
+    write_summary,
+)
+
+__all__ = [
+    "SETTINGS",
+    "ReportInputError",
+    "Setting",
+    "check_inputs",
+    "check_settings",
+    "parameters_cell",
+    "settings_from",
+    "ARTIFACTS",
+    "DEFAULT_SETTINGS",
+    "TEMPLATE",
+    "ASPECT_ACTIONS",
+    "INPUT_KINDS",
+    "REASON_ACTIONS",
+    "RULES",
+    "SECTIONS",
+    "Case",
+    "ReportError",
+    "ReportOutcome",
+    "Skipped",
+    "build_report",
+    "campaign_section",
+    "churn_section",
+    "clv_section",
+    "data_quality",
+    "findings",
+    "headlines",
+    "load_inputs",
+    "ltv_section",
+    "nps_section",
+    "open_case",
+    "quality_appendix",
+    "quality_record",
+    "recommendations",
+    "recommendations_section",
+    "rules_table",
+    "segments_section",
+    "title_block",
+    "write_summary",
+]
