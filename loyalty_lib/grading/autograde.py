@@ -31,6 +31,7 @@ from loyalty_lib.grading._nbgrader import (
     _worker_init,
     nbgrader_settings,
 )
+from loyalty_lib.grading.exports import ExportOptions, finish_results
 from loyalty_lib.grading.feedback import _redact_for_feedback, _write_feedback, _write_outputs
 from loyalty_lib.grading.release import _build_release, find_assignments
 from loyalty_lib.grading.sandbox import Limits, make_pids_cgroup, remove_cgroup, sandbox_problem
@@ -103,6 +104,7 @@ def grade(
     workers: int = 2,
     sandbox: bool = True,
     limits: Limits | None = None,
+    exports: ExportOptions | None = None,
 ) -> GradeOutcome:
     """Autograde ``submissions_dir/<trainee>/<assignment>/<notebook>.ipynb`` with hidden tests.
 
@@ -113,7 +115,8 @@ def grade(
     each in its own scratch course. Writes to ``out_dir``: ``grades.csv`` (trainee, assignment,
     notebook, task, points, max_points), ``grades_summary.csv`` (trainee × assignment points),
     ``errors.csv`` (trainee, assignment, problem), ``feedback/<trainee>/<assignment>.html``,
-    ``gradebook.db`` (nbgrader gradebook with every score, rewritten each run), ``grading.log``.
+    ``gradebook.db`` (nbgrader gradebook with every score, rewritten each run), ``grading.log``;
+    with ``exports`` also late penalties, the LMS file, ``similarity.*``, ``manual_review.csv``.
     """
     from tqdm import tqdm
 
@@ -220,6 +223,8 @@ def grade(
                         }
                     )
         _write_outputs(out_dir, results, template / "gradebook.db", assignments)
+        if exports is not None:
+            finish_results(out_dir, submissions_dir, solutions, results, exports, echo)
         feedback_log = io.StringIO()
         _write_feedback(
             out_dir,
