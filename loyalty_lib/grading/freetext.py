@@ -110,10 +110,7 @@ def mentions(text: str, concept: str) -> bool:
     """
     tokens = words(text)
     terms = CONCEPTS.get(concept)
-    if terms is None:
-        candidates = (tuple(words(concept)),)
-    else:
-        candidates = terms["en"] + terms["ru"]
+    candidates = (tuple(words(concept)),) if terms is None else terms["en"] + terms["ru"]
     return any(
         all(any(_compiled(stem).match(token) for token in tokens) for stem in term)
         for term in candidates

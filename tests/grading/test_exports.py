@@ -224,7 +224,9 @@ def test_roster_problems_are_named(tmp_path):
         exports.write_lms_export(out, "canvas", exports.read_roster(short))
     extra = exports.read_roster(_roster(tmp_path, ROSTER + "gleb,104,Gleb,g@x.org\n"))
     warnings = exports.check_roster(extra, ["ann", "boris", "vera"], "roster.csv")
-    assert warnings == ["roster roster.csv: 'gleb' has no submission folder; left out of the LMS file"]
+    assert warnings == [
+        "roster roster.csv: 'gleb' has no submission folder; left out of the LMS file"
+    ]
     with pytest.raises(GradingError, match="missing column"):
         exports.read_roster(_roster(tmp_path, "trainee,name\nann,Anna\n"))
     with pytest.raises(GradingError, match=r"row 3: trainee 'ann' is listed twice"):
