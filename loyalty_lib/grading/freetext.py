@@ -119,13 +119,14 @@ def mentions(text: str, concept: str) -> bool:
 
 
 def language_of(text: str) -> str:
-    """``"ru"``, ``"en"``, ``"mixed"`` (both alphabets, each ≥ 20 % of the letters) or ``"other"``."""
+    """``"ru"``, ``"en"``, ``"mixed"`` (both alphabets, each ≥ 30 % of the letters: a Russian
+    sentence quoting "NPS" and "low" is 21 % Latin and still ``"ru"``) or ``"other"``."""
     cyrillic = len(re.findall(r"[а-яё]", str(text).lower()))
     latin = len(re.findall(r"[a-z]", str(text).lower()))
     letters = cyrillic + latin
     if not letters:
         return "other"
-    if min(cyrillic, latin) >= 0.2 * letters:
+    if min(cyrillic, latin) >= 0.3 * letters:
         return "mixed"
     return "ru" if cyrillic > latin else "en"
 

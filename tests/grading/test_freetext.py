@@ -1,0 +1,208 @@
+"""Free-text answers in English or Russian (loyalty_lib.grading.freetext) and the capstone's real
+hidden test for its three recommendations, run on the capstone's own data files."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from loyalty_lib.grading import check, freetext
+
+ROOT = Path(__file__).resolve().parents[2]
+CAPSTONE = ROOT / "solutions" / "07-capstone"
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Цены выше, чем у конкурентов", "price"),
+        ("пересмотреть ценовую политику", "price"),
+        ("Prices are the top reason", "price"),
+        ("Медленная поддержка: ответ через 3 дня", "support_speed"),
+        ("support is slow to answer", "support_speed"),
+        ("Скорость поддержки оценена ниже 3", "support_speed"),
+        ("Support speed is rated below 3", "support_speed"),
+        ("Отток клиентов вырос на 5 п.п.", "churn"),
+        ("churn grew by 5 points", "churn"),
+        ("Удержание постоянных покупателей", "retention"),
+        ("improve retention of regulars", "retention"),
+        ("Индекс NPS в зоне low", "nps"),
+        ("индекс потребительской лояльности упал", "nps"),
+        ("Качеством товара недовольны", "quality"),
+        ("С доставкой проблемы", "delivery"),
+        ("Ушли к конкурентам", "competition"),
+        ("Ассортимент беднее, чем год назад", "assortment"),
+        ("Её ёмкость", "нет такого"),  # unknown concept: its own words, ё read as е
+    ],
+)
+def test_mentions_reads_russian_and_english_inflections(text, concept):
+    if concept == "нет такого":
+        assert freetext.mentions("её нет такого", concept)
+        return
+    assert freetext.mentions(text, concept)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Ценность программы для клиента высока", "price"),  # «ценность» is value, not price
+        ("поддержка клиентов в праздники", "support_speed"),  # support, but nothing about speed
+        ("Оценка качества поддержки", "price"),  # «оценка» does not start with «цен»
+        ("We keep the prices", "retention"),  # "keep" alone is not retention
+        ("Delivery and service", "nps"),
+    ],
+)
+def test_mentions_does_not_match_look_alikes(text, concept):
+    assert not freetext.mentions(text, concept)
+
+
+def test_language_of():
+    assert freetext.language_of("Цена — главная причина") == "ru"
+    assert freetext.language_of("Price is the top reason") == "en"
+    assert freetext.language_of("NPS в зоне low, звонить критикам") == "ru"  # mostly Cyrillic
+    assert freetext.language_of("价格太高") == "other"
+
+
+@contextlib.contextmanager
+def _inside(folder: Path):
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _capstone_test(advice: list[str]) -> str:
+    """Run the capstone's task-4 test cell (visible checks + hidden tests) on ``advice`` in the
+    capstone folder, as the kernel would; return "" or the failed assertion's message."""
+    nb = nbformat.read(CAPSTONE / "capstone.ipynb", as_version=4)
+    cell = next(
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "task4-tests"
+    )
+    namespace = {"check": check, "advice": advice}
+    with _inside(CAPSTONE):
+        try:
+            exec(compile(cell.source, "task4-tests", "exec"), namespace)
+        except AssertionError as exc:
+            return str(exc)
+    assert (namespace["_top"], namespace["_low"]) == ("price", "support_speed")
+    return ""
+
+
+RUSSIAN_ADVICE = [
+    "Цена — главная причина ухода (34 % ушедших клиентов) → пересмотреть цены на ходовые товары.",
+    "Скорость поддержки ушедшие оценили ниже 3 → ответ на обращение за 24 часа.",
+    "NPS в зоне «low» → перезванивать критикам в течение суток.",
+]
+
+
+def test_capstone_accepts_a_russian_answer():
+    assert _capstone_test(RUSSIAN_ADVICE) == ""
+
+
+def test_capstone_still_accepts_the_english_reference_answer():
+    advice = [
+        "Price is the top churn reason at 34% of lost customers → review it first.",
+        "Support speed is rated below 3 by leaving customers → fix it and measure again.",
+        "NPS -12 is in the low band → call back detractors within 24 hours.",
+    ]
+    assert _capstone_test(advice) == ""
+
+
+def test_capstone_refuses_an_answer_missing_the_reason_in_either_language():
+    advice = [
+        "Клиенты недовольны, надо что-то менять в работе магазина.",  # names no reason
+        "Медленная поддержка → нанять ещё двух операторов.",
+        "NPS низкий → звонить критикам.",
+    ]
+    assert _capstone_test(advice) == "no recommendation names the top churn reason"
+
+
+def _autograded(answer_outputs: list[dict], test_outputs: list[dict]) -> str:
+    """An autograded capstone notebook reduced to its task-4 cells, as JSON text."""
+    answer = nbformat.v4.new_code_cell("advice = [...]\nadvice")
+    answer.metadata["nbgrader"] = {"solution": True, "grade_id": "task4-solution"}
+    answer.outputs = [nbformat.from_dict(o) for o in answer_outputs]
+    test = nbformat.v4.new_code_cell("check(...)\n# hidden tests: not shown")
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "task4-tests", "points": 3}
+    test.outputs = [nbformat.from_dict(o) for o in test_outputs]
+    return nbformat.writes(nbformat.v4.new_notebook(cells=[answer, test]))
+
+
+def _result(trainee: str, points: float, answer_outputs, test_outputs) -> dict:
+    return {
+        "trainee": trainee,
+        "assignment": "07-capstone",
+        "rows": [(trainee, "07-capstone", "capstone", "task4-tests", points, 3.0)],
+        "problems": [],
+        "feedback_notebooks": {"capstone": _autograded(answer_outputs, test_outputs)},
+    }
+
+
+def _shown(text: str) -> dict:
+    return {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+            "data": {"text/plain": text}}  # fmt: skip
+
+
+def _failed(ename: str, message: str) -> dict:
+    return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [message]}
+
+
+def test_unscorable_answers_go_to_manual_review_with_their_text(tmp_path):
+    unscored = "['Клиенты недовольны, надо что-то менять.', 'Медленная поддержка.', 'NPS низкий.']"
+    results = [
+        # Russian, no rule names the reason: 0 points → listed with the test's message.
+        _result(
+            "ann",
+            0.0,
+            [_shown(unscored)],
+            [_failed("AssertionError", "no recommendation names the top churn reason")],
+        ),
+        # Scored by the rules: full points → not listed.
+        _result("boris", 3.0, [_shown(repr(RUSSIAN_ADVICE))], []),
+        # Left as the stub: nothing to read → not listed.
+        _result(
+            "vera",
+            0.0,
+            [_failed("NotImplementedError", "")],
+            [_failed("NameError", "name 'advice' is not defined")],
+        ),
+        # Neither language.
+        _result(
+            "gleb",
+            0.0,
+            [_shown("['价格太高', '支持太慢', '推荐']")],
+            [_failed("CheckFailed", "✗ x")],
+        ),
+    ]
+    path = freetext.write_manual_review(tmp_path, results)
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(freetext.MANUAL_REVIEW_COLUMNS)
+    assert [r["trainee"] for r in rows] == ["ann", "gleb"]
+    ann = rows[0]
+    assert (ann["assignment"], ann["notebook"], ann["task"]) == (
+        "07-capstone",
+        "capstone",
+        "task4-tests",
+    )
+    assert ann["answer"] == unscored
+    assert ann["reason"] == (
+        "no rule could score it (ru): AssertionError: no recommendation names the top churn reason"
+    )
+    assert rows[1]["reason"].endswith("the answer is neither English nor Russian")
+
+
+def test_manual_review_has_a_header_only_when_everything_scored(tmp_path):
+    results = [_result("boris", 3.0, [_shown(json.dumps(RUSSIAN_ADVICE))], [])]
+    path = freetext.write_manual_review(tmp_path, results)
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        ",".join(freetext.MANUAL_REVIEW_COLUMNS)
+    ]
