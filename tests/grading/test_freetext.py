@@ -7,6 +7,7 @@ import contextlib
 import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -208,3 +209,68 @@ def test_manual_review_has_a_header_only_when_everything_scored(tmp_path):
     assert path.read_text(encoding="utf-8").splitlines() == [
         ",".join(freetext.MANUAL_REVIEW_COLUMNS)
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The real capstone graded by `loyalty grade` (two submissions: the exercise with only task 4
+# answered, in Russian; the other tasks are left as stubs and score 0)
+# ---------------------------------------------------------------------------------------------
+
+
+def _capstone_submission(folder: Path, advice: list[str]) -> None:
+    shutil.copytree(ROOT / "exercises" / "07-capstone", folder)
+    nb = nbformat.read(folder / "capstone.ipynb", as_version=4)
+    cell = next(
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "task4-solution"
+    )
+    cell.source = f"advice = {json.dumps(advice, ensure_ascii=False, indent=1)}\nadvice"
+    nbformat.write(nb, folder / "capstone.ipynb")
+
+
+UNSCORABLE_ADVICE = [
+    "Клиенты недовольны магазином → надо что-то менять в работе.",
+    "Медленная поддержка → нанять ещё двух операторов.",
+    "NPS низкий → звонить критикам.",
+]
+
+
+@pytest.fixture(scope="module")
+def graded_capstone(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from loyalty_lib.cli import main
+    from loyalty_lib.grading.sandbox import sandbox_problem
+
+    if sandbox_problem():
+        pytest.skip(f"loyalty grade needs its sandbox: {sandbox_problem()}")
+    base = tmp_path_factory.mktemp("capstone")
+    _capstone_submission(base / "subs" / "ann" / "07-capstone", RUSSIAN_ADVICE)
+    _capstone_submission(base / "subs" / "boris" / "07-capstone", UNSCORABLE_ADVICE)
+    out = base / "out"
+    result = CliRunner().invoke(
+        main, ["grade", str(base / "subs"), "--out", str(out), "--root", str(ROOT)]
+    )
+    assert result.exit_code == 0, result.output
+    with open(out / "grades.csv", encoding="utf-8", newline="") as fh:
+        grades = {(r["trainee"], r["task"]): float(r["points"]) for r in csv.DictReader(fh)}
+    with open(out / "manual_review.csv", encoding="utf-8", newline="") as fh:
+        review = list(csv.DictReader(fh))
+    return grades, review
+
+
+def test_graded_russian_recommendations_score_full_points(graded_capstone):
+    grades, _review = graded_capstone
+    assert grades[("ann", "task4-tests")] == 3.0
+    assert grades[("boris", "task4-tests")] == 0.0
+    assert grades[("ann", "task1-tests")] == 0.0  # the stubs of tasks 1-3 still score nothing
+
+
+def test_graded_unscorable_answer_goes_to_manual_review_with_its_text(graded_capstone):
+    _grades, review = graded_capstone
+    assert [(r["trainee"], r["notebook"], r["task"]) for r in review] == [
+        ("boris", "capstone", "task4-tests")
+    ]
+    assert all(line in review[0]["answer"] for line in UNSCORABLE_ADVICE)
+    assert review[0]["reason"] == (
+        "no rule could score it (ru): AssertionError: no recommendation names the top churn reason"
+    )
