@@ -131,20 +131,107 @@ def language_of(text: str) -> str:
     return "ru" if cyrillic > latin else "en"
 
 
+#: Russian wordings of the closed-choice answers of the "what does it mean" tasks (the English
+#: phrase itself is always accepted); terms as in :data:`CONCEPTS`.
+CHOICE_WORDINGS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "above": (("выше",),),
+    "below": (("ниже",),),
+    "not distinguishable": (("неразлич",), ("не", "различ"), ("не", "отлича"), ("нельзя", "сказ")),
+    "significant uplift": (("значим", "рост"), ("значим", "прирост"), ("значим", "увелич")),
+    "no detectable effect": (
+        ("нет", "эффект"),
+        ("эффект", "не", "обнаруж"),
+        ("эффект", "не", "выявл"),
+    ),
+    "significant decline": (("значим", "снижен"), ("значим", "паден"), ("значим", "спад")),
+    "yes": (("да",),),
+    "no": (("нет",),),
+    "inside": (("внутри",), ("попада",)),
+    "pays off with 95% confidence": (("окупа", "95"), ("окупа", "уверенн")),
+    "pays off on the point estimate only": (
+        ("окупа", "точечн", "только"),
+        ("окупа", "точечн", "лишь"),
+    ),
+    "loses money on the point estimate": (("убыт",), ("теря", "деньг"), ("не", "окупа")),
+    "profitable": (("выгодн",), ("прибыльн",)),
+    "depends": (("завис",),),
+    "not profitable": (("невыгодн",), ("убыточн",), ("не", "выгодн"), ("не", "прибыльн")),
+}
+
+
+def choice(answer: object, options: tuple[str, ...]) -> str | None:
+    """The option of ``options`` (English phrases) that ``answer`` gives, or None if none or more
+    than one fits: the English phrase itself (case, surrounding blanks and a final full stop
+    ignored), else a Russian wording of :data:`CHOICE_WORDINGS`. The option matched by the term
+    with the most stems wins, so «не выгодно» is *not profitable*, not *profitable*; a tie
+    («да, нет») is None, for a person to read.
+    """
+    if not isinstance(answer, str):
+        return None
+    plain = " ".join(answer.lower().replace("ё", "е").split()).rstrip(".")
+    for option in options:
+        if plain == option.lower():
+            return option
+    tokens = words(answer)
+    best: dict[str, int] = {}
+    for option in options:
+        for term in CHOICE_WORDINGS.get(option, ()):
+            if all(any(_compiled(stem).match(t) for t in tokens) for stem in term):
+                best[option] = max(best.get(option, 0), len(term))
+    if not best:
+        return None
+    top = max(best.values())
+    winners = [o for o, n in best.items() if n == top]
+    return winners[0] if len(winners) == 1 else None
+
+
 @dataclasses.dataclass(frozen=True)
 class FreeTextTask:
-    """A task answered in words: the answer cell (a solution cell's grade id) and its test."""
+    """A task answered in words: the answer cell (a solution cell's grade id) and its test.
+
+    ``answer_from`` says where the answer text is read: ``"output"`` (what the answer cell showed
+    when graded) or ``"source"`` (the trainee's code of that cell, where a closed-choice answer is
+    a string literal). ``unreadable`` lists pieces of the test's failure message that mean "no
+    rule could read the answer"; empty means any failure does (free text: the rules either find
+    the concept or a person must look). A closed-choice answer the rules read and found wrong is
+    scored 0 and not listed.
+    """
 
     assignment: str
     notebook: str
     answer_id: str
     test_id: str
+    answer_from: str = "output"
+    unreadable: tuple[str, ...] = ()
 
 
-#: The tasks answered in free text. The capstone's recommendations; the other lessons' "what does
-#: it mean" answers are closed choices checked exactly.
+_CHOICE_UNREADABLE = (
+    "should be one of",
+    "is one of",
+    "should be 'yes' or 'no'",
+    "should be 'inside'",
+)
+#: The tasks answered in words: the capstone's recommendations (free text), and the "what does
+#: it mean" answers of lessons 01, 05 and 06 (closed choices, in English or Russian).
 FREE_TEXT_TASKS: tuple[FreeTextTask, ...] = (
     FreeTextTask("07-capstone", "capstone", "task4-solution", "task4-tests"),
+    FreeTextTask(
+        "01-nps", "nps", "task2-solution", "task2-benchmark", "source", _CHOICE_UNREADABLE
+    ),
+    FreeTextTask(
+        "05-program-design",
+        "program_design",
+        "task4-solution",
+        "task4-tests",
+        "source",
+        _CHOICE_UNREADABLE,
+    ),
+    FreeTextTask(
+        "06-evaluation", "evaluation", "task3-solution", "task3-tests", "source", _CHOICE_UNREADABLE
+    ),
+    FreeTextTask(
+        "06-evaluation", "evaluation", "task4-solution", "task4-tests", "source", _CHOICE_UNREADABLE
+    ),
 )
 MANUAL_REVIEW_COLUMNS = ("trainee", "assignment", "notebook", "task", "answer", "reason")
 MAX_ANSWER_CHARS = 4_000
@@ -178,9 +265,13 @@ def review_rows(
             if answer_cell is None:
                 continue
             answer, raised = _answer_text(answer_cell)
+            if task.answer_from == "source":
+                answer = _text(answer_cell.get("source", "")).strip()
             if raised or not answer.strip():
                 continue  # the stub, or an answer that failed to run: nothing to read
             reason = _failure(test_cell) or "the rules gave no points"
+            if task.unreadable and not any(piece in reason for piece in task.unreadable):
+                continue  # the rules read the answer and scored it (a wrong choice is 0)
             language = language_of(answer)
             if language == "other":
                 reason += "; the answer is neither English nor Russian"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import shutil
@@ -274,3 +275,144 @@ def test_graded_unscorable_answer_goes_to_manual_review_with_its_text(graded_cap
     assert review[0]["reason"] == (
         "no rule could score it (ru): AssertionError: no recommendation names the top churn reason"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Closed-choice "what does it mean" answers (lessons 01, 05, 06): English phrase or Russian
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "options", "expected"),
+    [
+        (
+            "significant uplift",
+            ("significant uplift", "no detectable effect"),
+            "significant uplift",
+        ),
+        (
+            " Significant uplift. ",
+            ("significant uplift", "no detectable effect"),
+            "significant uplift",
+        ),
+        ("Значимый рост", ("significant uplift", "no detectable effect"), "significant uplift"),
+        ("незначимый рост", ("significant uplift", "no detectable effect"), None),
+        (
+            "эффект не обнаружен",
+            ("significant uplift", "no detectable effect"),
+            "no detectable effect",
+        ),
+        ("не выгодно", ("profitable", "depends", "not profitable"), "not profitable"),
+        ("выгодно", ("profitable", "depends", "not profitable"), "profitable"),
+        ("зависит от прироста", ("profitable", "depends", "not profitable"), "depends"),
+        ("да, нет", ("yes", "no"), None),  # a tie is for a person to read
+        ("неразличимо", ("above", "below", "not distinguishable"), "not distinguishable"),
+        (None, ("yes", "no"), None),
+    ],
+)
+def test_choice_reads_the_english_phrase_or_its_russian_wording(answer, options, expected):
+    assert freetext.choice(answer, options) == expected
+
+
+RUSSIAN = {
+    "above": "выше",
+    "below": "ниже",
+    "not distinguishable": "неразличимо",
+    "profitable": "выгодно",
+    "depends": "зависит",
+    "not profitable": "невыгодно",
+    "significant uplift": "значимый рост",
+    "no detectable effect": "эффект не обнаружен",
+    "significant decline": "значимое снижение",
+    "yes": "да",
+    "no": "нет",
+    "inside": "внутри",
+    "pays off with 95% confidence": "окупается с уверенностью 95 %",
+    "pays off on the point estimate only": "окупается только по точечной оценке",
+    "loses money on the point estimate": "не окупается по точечной оценке",
+}
+
+
+def _run_all_tests(assignment: str, after: dict[str, str]) -> str:
+    """Run every code cell of a solution notebook, hidden tests included, in its folder (as the
+    grader's kernel would); ``after`` appends code to solution cells by grade id. Returns the
+    first failed check's or assertion's message, or ""."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    (path,) = (ROOT / "solutions" / assignment).glob("*.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    namespace: dict = {}
+    with _inside(path.parent), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            for cell in nb.cells:
+                if cell.cell_type != "code":
+                    continue
+                source = cell.source
+                extra = after.get(cell.metadata.get("nbgrader", {}).get("grade_id", ""))
+                if extra:
+                    source += "\n" + extra
+                exec(compile(source, str(path), "exec"), namespace)
+        except AssertionError as exc:
+            return str(exc).splitlines()[0]
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close("all")
+    return ""
+
+
+def _in_russian(*names: str) -> str:
+    return "\n".join(f"{n} = {RUSSIAN!r}[{n}]" for n in names)
+
+
+CHOICE_TASKS = [
+    ("01-nps", {"task2-solution": _in_russian("versus_retail")}),
+    ("05-program-design", {"task4-solution": _in_russian("verdict")}),
+    (
+        "06-evaluation",
+        {
+            "task3-solution": _in_russian("verdict", "bars_overlap", "truth_position"),
+            "task4-solution": _in_russian("roi_verdict"),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("assignment", "russian"), CHOICE_TASKS, ids=[a for a, _ in CHOICE_TASKS])
+def test_solution_passes_its_hidden_tests_in_english_and_in_russian(assignment, russian):
+    assert _run_all_tests(assignment, {}) == ""
+    assert _run_all_tests(assignment, russian) == ""
+
+
+def test_a_wrong_russian_choice_fails_the_hidden_test_and_an_unreadable_one_the_check():
+    # The solution's verdict is "depends" (break-even uplift 13.2 % between 12 and 18 %).
+    wrong = _run_all_tests("05-program-design", {"task4-solution": 'verdict = "выгодно"'})
+    assert wrong == "verdict does not match the break-even uplift"
+    unreadable = _run_all_tests("05-program-design", {"task4-solution": 'verdict = "ну такое"'})
+    assert unreadable.startswith("✗ verdict should be one of")
+
+
+def test_only_unreadable_choices_go_to_manual_review():
+    def result(trainee: str, code: str, failure: dict) -> dict:
+        answer = nbformat.v4.new_code_cell(code)
+        answer.metadata["nbgrader"] = {"solution": True, "grade_id": "task4-solution"}
+        test = nbformat.v4.new_code_cell("check(...)")
+        test.metadata["nbgrader"] = {"grade": True, "grade_id": "task4-tests", "points": 3}
+        test.outputs = [nbformat.from_dict(failure)]
+        nb = nbformat.writes(nbformat.v4.new_notebook(cells=[answer, test]))
+        return {
+            "trainee": trainee,
+            "assignment": "05-program-design",
+            "rows": [(trainee, "05-program-design", "program_design", "task4-tests", 0.0, 3.0)],
+            "feedback_notebooks": {"program_design": nb},
+        }
+
+    results = [
+        result(
+            "ann", 'verdict = "ну такое"', _failed("CheckFailed", "✗ verdict should be one of …")
+        ),
+        result("boris", 'verdict = "выгодно"', _failed("AssertionError", "verdict does not match")),
+    ]
+    rows = freetext.review_rows(results)
+    assert [(r["trainee"], r["answer"]) for r in rows] == [("ann", 'verdict = "ну такое"')]
