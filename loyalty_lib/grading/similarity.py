@@ -264,9 +264,9 @@ def _side(code: str, lines: tuple[int, ...]) -> str:
     out = []
     for number, line in enumerate(code.splitlines(), start=1):
         text = html.escape(line) or " "
-        css = ' class="match"' if number in marked else ""
-        out.append(f'<span{css}><span class="n">{number:>3}</span> {text}</span>')
-    return "\n".join(out)
+        css = "line match" if number in marked else "line"
+        out.append(f'<span class="{css}"><span class="n">{number:>3}</span> {text}</span>')
+    return "".join(out)  # each line is a block: a newline between them would double the spacing
 
 
 def _html(report: SimilarityReport) -> str:
@@ -289,7 +289,7 @@ def _html(report: SimilarityReport) -> str:
             f"<tr><td><pre>{_side(p.code_a, p.lines_a)}</pre></td>"
             f"<td><pre>{_side(p.code_b, p.lines_b)}</pre></td></tr></table>"
         )
-    summary = html.escape(str(report))
+    summary = html.escape(str(report).replace(": see similarity.html", ""))
     table = (
         "<table><tr><th>#</th><th>assignment</th><th>trainee A</th><th>trainee B</th>"
         "<th>score</th><th>share of A</th><th>share of B</th></tr>" + "".join(rows) + "</table>"
@@ -301,9 +301,9 @@ def _html(report: SimilarityReport) -> str:
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:.3em .6em;vertical-align:top;text-align:left}"
         "table.side td{width:50%}pre{margin:0;font-size:90%}"
-        ".match{background:#ffe08a;display:block}.n{color:#999}</style></head><body>"
+        ".line{display:block}.match{background:#ffe08a}.n{color:#999}</style></head><body>"
         "<h1>Similarity of solution cells</h1>"
-        f"<p>{summary}</p><p>Scores are copydetect's winnowing similarity: the share of one "
+        f"<p>{summary}</p><p>Scores are copydetect's fingerprint similarity (k-grams of normalised code, as in MOSS): the share of one "
         "trainee's solution code (names normalised, given code and stubs removed) found in the "
         "other's. Highlighted lines match; a high score is a reason to look, not a verdict.</p>"
         f"{table}{''.join(details)}</body></html>"

@@ -159,7 +159,7 @@ def test_report_files_list_the_copied_pair_side_by_side(tmp_path):
         and report.pairs[0].score > 0.9
     )
     page = (out / "similarity.html").read_text(encoding="utf-8")
-    assert "ann ↔ boris" in page and 'class="match"' in page
+    assert "ann ↔ boris" in page and 'class="line match"' in page
     assert "leaders.iterrows" in page and "top.iterrows" in page  # both sides shown
     assert "vera" not in page and "gleb" not in page
     assert "1 of 3 pairs" in str(report)  # ann, boris, vera compared; the stub and bad JSON not
