@@ -5,7 +5,8 @@ Decisions:
 
 - **Timestamps.** A submission's time is read from nbgrader's ``timestamp.txt`` in the submission
   folder (``SUBMISSIONS/<trainee>/<assignment>/timestamp.txt``, written by ``nbgrader submit`` /
-  ``collect``, e.g. ``2026-03-02 18:49:35.285366 UTC``; a time without a zone is taken as UTC),
+  ``collect``, e.g. ``2026-03-02 18:49:35.285366 UTC``; a time without a zone is taken as UTC,
+  ``MSK`` is +03:00 and an abbreviation dateutil does not know is refused, not guessed),
   else the newest modification time of the folder's ``*.ipynb`` files. Which one was used is
   written in ``grades.csv`` (``timestamp_source``: ``timestamp.txt`` or ``mtime``), because a
   copied folder keeps no reliable mtime and the instructor should know when to distrust it.
@@ -38,6 +39,8 @@ LMS_FILES = {"canvas": "canvas_gradebook.csv", "moodle": "moodle_grades.csv"}
 ROSTER_COLUMNS = ("trainee", "lms_id", "name", "email")
 ROSTER_OPTIONAL = ("sis_user_id", "sis_login_id", "section")
 SECONDS_PER_DAY = 86_400
+#: Zone abbreviations nbgrader's timestamp.txt may carry beyond UTC/GMT (Russian course: Moscow).
+_ZONE_ABBREVIATIONS = {"MSK": 3 * 3600}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,11 +177,21 @@ def submission_timestamp(submission_dir: Path) -> tuple[dt.datetime | None, str]
     submission_dir = Path(submission_dir)
     stamp = submission_dir / "timestamp.txt"
     if stamp.is_file():
+        import warnings
+
         from dateutil import parser
 
         text = stamp.read_text(encoding="utf-8").strip()
         try:
-            value = parser.parse(text)
+            with warnings.catch_warnings():
+                # nbgrader writes the zone as strftime's %Z ("UTC", "MSK"); an abbreviation
+                # dateutil does not know would silently become UTC: refuse it instead.
+                warnings.simplefilter("error", parser.UnknownTimezoneWarning)
+                value = parser.parse(text, tzinfos=_ZONE_ABBREVIATIONS)
+        except parser.UnknownTimezoneWarning as exc:
+            raise GradingError(
+                f"{stamp}: unknown time zone in {text[:60]!r}; write it as an offset (+03:00)"
+            ) from exc
         except (ValueError, OverflowError) as exc:
             raise GradingError(f"{stamp}: {text[:60]!r} is not a date-time") from exc
         value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)

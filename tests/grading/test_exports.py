@@ -108,6 +108,17 @@ def test_timestamp_comes_from_timestamp_txt_else_mtime(tmp_path):
     assert source == "mtime"
     assert when == dt.datetime(2026, 3, 1, 20, 59, 1, tzinfo=dt.UTC)
     assert exports.submission_timestamp(subs / "nobody" / "01-nps") == (None, "")
+    moscow = subs / "ann" / "01-nps" / "timestamp.txt"
+    moscow.write_text("2026-03-01 23:59:30.000000 MSK", encoding="utf-8")
+    assert exports.submission_timestamp(moscow.parent)[0] == dt.datetime(
+        2026, 3, 1, 20, 59, 30, tzinfo=dt.UTC
+    )
+    moscow.write_text("2026-03-01 23:59:30 XYZT", encoding="utf-8")
+    with pytest.raises(GradingError, match="unknown time zone"):
+        exports.submission_timestamp(moscow.parent)
+    moscow.write_text("yesterday-ish", encoding="utf-8")
+    with pytest.raises(GradingError, match="is not a date-time"):
+        exports.submission_timestamp(moscow.parent)
 
 
 def test_grades_csv_shows_raw_days_late_penalty_and_final(tmp_path):
