@@ -322,13 +322,22 @@ def _exercises(grading, check: bool, root: Path) -> None:  # noqa: ANN001 - the 
     help="Project root holding solutions/.",
 )
 @click.option("--timeout", type=int, default=60, show_default=True, help="Seconds per cell.")
-def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
+@click.option("--deadline", help="ISO date-time, e.g. 2026-03-01T23:59+03:00 (no zone: UTC).")
+@click.option("--late-penalty", type=float, default=0.0, help="Share lost per started day late.")
+@click.option("--lms", type=click.Choice(["canvas", "moodle"]), help="Write that LMS's import CSV.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="trainee→LMS CSV.")
+@click.option("--similarity-threshold", type=float, default=0.5, show_default=True)
+def grade(submissions: Path, out_dir: Path, root: Path, timeout: int, **export) -> None:
     """Autograde SUBMISSIONS/<trainee>/<assignment>/<notebook>.ipynb with hidden tests."""
     from loyalty_lib import grading
+    from loyalty_lib.grading import exports
 
     try:
-        outcome = grading.grade(submissions, out_dir, root=root, timeout=timeout, echo=click.echo)
-    except grading.GradingError as exc:
+        options = exports.options_from_cli(submissions, **export)
+        outcome = grading.grade(
+            submissions, out_dir, root=root, timeout=timeout, echo=click.echo, exports=options
+        )
+    except (grading.GradingError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(outcome))
 

@@ -9,6 +9,7 @@ import functools
 import io
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -24,13 +25,16 @@ from loyalty_lib.grading._nbgrader import (
     COURSE_ID,
     MAX_NOTEBOOK_BYTES,
     MAX_OUTPUT_CHARS,
+    GradingError,
     _quiet_logger,
     _run_converter,
     _worker_init,
     nbgrader_settings,
 )
+from loyalty_lib.grading.exports import ExportOptions, finish_results
 from loyalty_lib.grading.feedback import _redact_for_feedback, _write_feedback, _write_outputs
 from loyalty_lib.grading.release import _build_release, find_assignments
+from loyalty_lib.grading.sandbox import Limits, make_pids_cgroup, remove_cgroup, sandbox_problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +78,8 @@ class _Job:
     notebooks: tuple[str, ...]
     tasks: tuple[_Task, ...]
     timeout: int
+    sandbox: bool = True
+    limits: Limits = Limits()
 
 
 def _tasks_of(notebooks: list[Path]) -> tuple[_Task, ...]:
@@ -96,6 +102,9 @@ def grade(
     timeout: int = 60,
     echo: Callable[[str], Any] = print,
     workers: int = 2,
+    sandbox: bool = True,
+    limits: Limits | None = None,
+    exports: ExportOptions | None = None,
 ) -> GradeOutcome:
     """Autograde ``submissions_dir/<trainee>/<assignment>/<notebook>.ipynb`` with hidden tests.
 
@@ -106,11 +115,25 @@ def grade(
     each in its own scratch course. Writes to ``out_dir``: ``grades.csv`` (trainee, assignment,
     notebook, task, points, max_points), ``grades_summary.csv`` (trainee × assignment points),
     ``errors.csv`` (trainee, assignment, problem), ``feedback/<trainee>/<assignment>.html``,
-    ``gradebook.db`` (nbgrader gradebook with every score, rewritten each run), ``grading.log``.
+    ``gradebook.db`` (nbgrader gradebook with every score, rewritten each run), ``grading.log``;
+    with ``exports`` also late penalties, the LMS file, ``similarity.*``, ``manual_review.csv``.
     """
     from tqdm import tqdm
 
     started = time.perf_counter()
+    limits = limits or Limits()
+    if sandbox:
+        problem = sandbox_problem()
+        if problem:
+            raise GradingError(
+                f"cannot sandbox the trainees' kernels: {problem}. Grading runs untrusted code; "
+                "pass --no-sandbox (sandbox=False) only for submissions you trust"
+            )
+    else:
+        echo(
+            "warning: grading WITHOUT a sandbox: submissions' code runs with your user's rights "
+            "(it can read the source notebooks, other trainees and your files, and use the network)"
+        )
     submissions_dir, out_dir, root = Path(submissions_dir), Path(out_dir), Path(root)
     if not submissions_dir.is_dir():
         raise ValueError(f"submissions folder {submissions_dir} does not exist")
@@ -156,6 +179,8 @@ def grade(
                 notebooks=tuple(p.stem for p in solutions[a]),
                 tasks=_tasks_of(solutions[a]),
                 timeout=timeout,
+                sandbox=sandbox,
+                limits=limits,
             )
             for t in trainees
             for a in assignments
@@ -198,6 +223,8 @@ def grade(
                         }
                     )
         _write_outputs(out_dir, results, template / "gradebook.db", assignments)
+        if exports is not None:
+            finish_results(out_dir, submissions_dir, solutions, results, exports, echo)
         feedback_log = io.StringIO()
         _write_feedback(
             out_dir,
@@ -328,7 +355,31 @@ def _grade_job(job: _Job, scratch: Path, log: logging.Logger) -> dict[str, Any]:
         AssignLatePenalties,
         CheckCellMetadata,
     ]
-    _run_converter("Autograde", config, log)
+    cgroup = None
+    if job.sandbox:
+        # The kernel sees only course/autograded/<trainee>/<assignment> (its working folder) and
+        # the socket folder; course/source (the solutions) and the gradebook stay outside.
+        sock = scratch / "sock"
+        sock.mkdir()
+        cgroup = make_pids_cgroup(job.limits.processes)
+        config.Execute.sandboxed = True
+        km = config.SandboxedKernelManager
+        km.transport = "ipc"
+        km.ip = str(sock / "kernel")
+        km.connection_file = str(sock / "kernel.json")
+        km.work_dir = str(course / "autograded" / _TRAINEE / job.assignment)
+        km.sock_dir = str(sock)
+        km.cgroup = str(cgroup) if cgroup else ""
+        km.memory_bytes = job.limits.memory_bytes
+        km.processes = job.limits.processes
+        km.disk_bytes = job.limits.disk_bytes
+        km.wall_seconds = job.limits.wall_seconds
+        if cgroup is None and os.getuid() == 0:
+            log.warning("no pids cgroup could be created: the process cap is not enforced")
+    try:
+        _run_converter("Autograde", config, log)
+    finally:
+        remove_cgroup(cgroup)
 
     rows = _scores(db, job)
     autograded = course / "autograded" / _TRAINEE / job.assignment
@@ -504,6 +555,7 @@ def _preprocessor_classes() -> tuple[type, type]:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat import NotebookNode
     from nbgrader.preprocessors import Execute, LimitOutput
+    from traitlets import Bool
 
     def dead_output(text: str) -> NotebookNode:
         return NotebookNode(
@@ -522,8 +574,14 @@ def _preprocessor_classes() -> tuple[type, type]:
         before keep their results and the later cells score 0 without being run.
         """
 
+        sandboxed = Bool(False).tag(config=True)
+
         def preprocess(self, nb, resources=None, km=None):
             self._stopped = ""
+            if self.sandboxed:
+                from loyalty_lib.grading.sandbox import kernel_manager_class
+
+                self.kernel_manager_class = kernel_manager_class()
             return super().preprocess(nb, resources, km)
 
         def _responds(self, wait: float) -> bool:
