@@ -10,6 +10,7 @@ import pandas as pd
 from loyalty_lib.data.parse import (
     _dates_at_midnight,
     _factorize_text,
+    _integral_ids,
     _map_words,
     _to_date_coded,
     _to_number,
@@ -430,7 +431,7 @@ def _transactions_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     out["date"] = _date_checks(rej, cols, "date")
     amount = _number_checks(rej, cols, "amount", decimal)
     has_flag = "is_refund" in cols
@@ -445,7 +446,7 @@ def _transactions_rules(
     out["is_refund"] = refund
     for opt in ("order_id", "channel", "store"):
         if opt in cols:
-            out[opt] = strip(opt)
+            out[opt] = _integral_ids(strip(opt)) if opt == "order_id" else strip(opt)
     if "order_id" in cols:
         rej.duplicates(
             [strip("order_id"), strip("customer_id"), refund.to_numpy()],
@@ -466,7 +467,7 @@ def _survey_rules(
     out: dict[str, pd.Series] = {}
     if "respondent_id" in cols:
         rej.empty("respondent_id")
-        respondent = strip("respondent_id")
+        respondent = _integral_ids(strip("respondent_id"))
     else:
         line_ids = pd.Series(lines, index=index).map("line-{}".format).astype("str")
         if "customer_id" in cols:
@@ -475,7 +476,9 @@ def _survey_rules(
             respondent = line_ids
     out["respondent_id"] = respondent
     cust = (
-        strip("customer_id") if "customer_id" in cols else pd.Series("", index=index, dtype="str")
+        _integral_ids(strip("customer_id"))
+        if "customer_id" in cols
+        else pd.Series("", index=index, dtype="str")
     )
     out["customer_id"] = cust.mask(cust == "")
     out["date"] = _date_checks(rej, cols, "date")
@@ -511,7 +514,7 @@ def _exit_survey_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     out["date"] = _date_checks(rej, cols, "date")
     rej.empty("reason")
     mapped = _map_words(strip("reason"), _REASON_LOOKUP)
@@ -535,7 +538,7 @@ def _campaign_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     rej.empty("group")
     group = _map_words(strip("group"), _GROUP_LOOKUP)
     rej.add(group.isna().to_numpy(), "group", "group not treatment/control")
@@ -573,7 +576,7 @@ def _customers_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     nums = {
         c: _number_checks(rej, cols, c, decimal) for c in ("frequency", "recency", "T", "monetary")
     }

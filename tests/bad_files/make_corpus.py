@@ -189,7 +189,7 @@ TEXT_FILES: dict[str, tuple[str, str]] = {
     ),
     "survey_bad_date.csv": (
         "utf-8",
-        ("customer_id,date,score\nC1,2025/02/01,9\nC2,2025-02-01,8\n"),
+        ("customer_id,date,score\nC1,01/02/25,9\nC2,2025-02-01,8\n"),
     ),
     # ---- bad rows: exit survey -------------------------------------------------------------
     "exit_bad_rating.csv": (
