@@ -129,8 +129,6 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "invoice number",
             "receipt number",
             "receipt no",
-            "order number",
-            "order_number",
             "order no",
             "номер документа",
         ),
@@ -306,6 +304,9 @@ FALLBACK_HEADERS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         # Shopify order exports: "Name" is the order (#1001), "Email" the customer; only with
         # the Shopify line columns, since "Name" elsewhere is usually a person.
         ("order_id", "name", "lineitem quantity"),
+        # WooCommerce exports have "order_id" and "order_number" (the same number, or a
+        # formatted one): the id wins, the number is used when it is alone.
+        ("order_id", "order number", None),
         ("customer_id", "email", None),
         ("customer_id", "billing email", None),
         ("customer_id", "billing_email", None),
