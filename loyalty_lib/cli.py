@@ -130,7 +130,7 @@ def validate(
             raise click.ClickException(str(exc)) from exc
         found = dict(getattr(exc, "found", {}))
         suggested = columns_mod.suggest_columns(list(exc.headers), canon_kind, found)
-        click.echo(str(exc), err=True)
+        click.echo(f"Error: {exc}", err=True)
         click.echo("Suggested mapping (closest headers; check them):", err=True)
         for canon in missing:
             if canon in suggested:
