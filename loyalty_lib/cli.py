@@ -361,14 +361,34 @@ def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
     "--observation-end", default=None, help="YYYY-MM-DD (default: the table's last date)."
 )
 @click.option("--freq", type=click.Choice(["D", "W", "M"]), default="D", show_default=True)
+@click.option(
+    "--refund-column",
+    default=None,
+    help="Column holding a true/false refund flag (default: none; a row with a negative "
+    "amount is a refund). A mapping file that names is_refund sets it too.",
+)
 def summary_sql(
-    dialect: str, table: str, mapping_file: Path | None, observation_end: str | None, freq: str
+    dialect: str,
+    table: str,
+    mapping_file: Path | None,
+    observation_end: str | None,
+    freq: str,
+    refund_column: str | None,
 ) -> None:
-    """Print the per-customer summary query for a client's warehouse."""
+    """Print the per-customer summary query for a client's warehouse.
+
+    The table needs only customer_id, date and amount columns (or the mapped names): refunds are
+    the negative amounts unless --refund-column (or is_refund in the mapping) names a flag.
+    """
     from loyalty_lib import data
     from loyalty_lib import summary_sql as sql_mod
 
-    columns = data.read_mapping(mapping_file, "transactions") if mapping_file else None
+    try:
+        columns = data.read_mapping(mapping_file, "transactions") if mapping_file else {}
+    except data.LoyaltyDataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if refund_column:
+        columns["is_refund"] = refund_column
     click.echo(
         sql_mod.summary_sql(
             dialect=dialect,
