@@ -114,7 +114,12 @@ class LoadResult(Result):
         }
 
     def __str__(self) -> str:
-        if self.line_items:
+        if self.line_items and "order_id" not in self.column_map:
+            text = (
+                f"{self.source}: {self.rows_read:,} lines read (no order id: one row per line), "
+                f"{self.n_accepted:,} accepted, {self.n_rejected:,} rejected"
+            )
+        elif self.line_items:
             text = (
                 f"{self.source}: {self.rows_read:,} lines → {self.n_orders:,} orders; "
                 f"{self.n_accepted:,} lines accepted, {self.n_rejected:,} rejected"

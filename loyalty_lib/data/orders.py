@@ -80,6 +80,11 @@ def line_item_rules(
         value = _number_checks(rej, cols, "line_amount", decimal).to_numpy()
         if "quantity" in cols:
             quantity = _number_checks(rej, cols, "quantity", decimal, required=False).to_numpy()
+            rej.add(quantity == 0, "quantity", "zero quantity")
+        if "unit_price" in cols:
+            price = _number_checks(rej, cols, "unit_price", decimal, required=False).to_numpy()
+            rej.add(price == 0, "unit_price", "zero price")
+            rej.add(price < 0, "unit_price", "negative price")
     else:
         quantity = _number_checks(rej, cols, "quantity", decimal).to_numpy()
         price = _number_checks(rej, cols, "unit_price", decimal).to_numpy()
@@ -87,8 +92,6 @@ def line_item_rules(
         rej.add(price == 0, "unit_price", "zero price")
         rej.add(price < 0, "unit_price", "negative price")
         value = quantity * price
-    if quantity is not None and "line_amount" in cols:
-        rej.add(quantity == 0, "quantity", "zero quantity")
     returned = np.zeros(n, dtype=bool)
     if quantity is not None:
         returned |= np.nan_to_num(quantity) < 0
