@@ -107,3 +107,35 @@ def test_readme_lists_every_planted_line() -> None:
     for p in planted:
         assert f"| {p.line} | {p.column} | `{p.value}` | {p.reason} |" in readme
     assert f"{LINES:,} lines → {ORDERS:,} orders of {CUSTOMERS:,} customers" in readme
+
+
+@pytest.mark.notebooks
+def test_report_runs_on_the_uk_export_without_a_mapping(tmp_path: Path) -> None:
+    """`loyalty report` end to end (executes notebook 07, ~15 s): no mapping needed."""
+    import json
+
+    from click.testing import CliRunner
+
+    from loyalty_lib.cli import main
+
+    out = tmp_path / "uk"
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "--client",
+            "UK gift shop",
+            "--currency",
+            "GBP",
+            "--transactions",
+            str(XLSX),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    quality = summary["data_quality"]["transactions"]
+    assert (quality["rows_read"], quality["n_accepted"]) == (LINES, ACCEPTED_LINES)
+    assert summary["ltv"]["result"]["net_revenue"] == pytest.approx(NET, abs=0.005)
+    assert summary["ltv"]["result"]["n_customers"] == CUSTOMERS
