@@ -37,25 +37,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loyalty_lib.data.parse import _integral_ids, _word_key
+from loyalty_lib.data.parse import _integral_ids
 from loyalty_lib.data.rules import (
     _Columns,
     _date_checks,
     _number_checks,
     _refund_flags,
     _Rejections,
+    _status_refund,
 )
-from loyalty_lib.data.schema import CANCEL_PREFIX, REFUND_STATUS_WORDS, _norm
-
-_REFUND_STATUS = frozenset(_norm(w) for w in REFUND_STATUS_WORDS)
-
-
-def _status_refund(cols: _Columns) -> np.ndarray:
-    """Lines whose status / type value is a return word (any other value: a sale)."""
-    strip = cols.strip
-    codes, uniques = pd.factorize(strip("status"))
-    known = np.array([_word_key(u) in _REFUND_STATUS for u in uniques], dtype=bool)
-    return known[codes] if len(codes) else np.zeros(0, dtype=bool)
+from loyalty_lib.data.schema import CANCEL_PREFIX
 
 
 def line_item_rules(

@@ -23,7 +23,15 @@ from loyalty_lib.data.read import (
     _string_chunks,
     _typed_text,
 )
-from loyalty_lib.data.schema import _FLAG_LOOKUP, _GROUP_LOOKUP, _REASON_LOOKUP
+from loyalty_lib.data.schema import (
+    _FLAG_LOOKUP,
+    _GROUP_LOOKUP,
+    _REASON_LOOKUP,
+    REFUND_STATUS_WORDS,
+    _norm,
+)
+
+_REFUND_STATUS = frozenset(_norm(w) for w in REFUND_STATUS_WORDS)
 
 # ---------------------------------------------------------------------------------------------
 # Validation: the first problem of each row wins.
@@ -423,6 +431,14 @@ def _refund_flags(rej: _Rejections, cols: _Columns) -> pd.Series:
     return pd.Series(true[codes], index=cols.index)
 
 
+def _status_refund(cols: _Columns) -> np.ndarray:
+    """Rows whose status / type value is a return word (any other value: a sale)."""
+    strip = cols.strip
+    codes, uniques = pd.factorize(strip("status"))
+    known = np.array([_word_key(u) in _REFUND_STATUS for u in uniques], dtype=bool)
+    return known[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
 def _transactions_rules(
     cols: _Columns, rej: _Rejections, lines: np.ndarray, decimal: str
 ) -> dict[str, pd.Series]:
@@ -436,6 +452,8 @@ def _transactions_rules(
     amount = _number_checks(rej, cols, "amount", decimal)
     has_flag = "is_refund" in cols
     refund = _refund_flags(rej, cols) if has_flag else pd.Series(False, index=index)
+    if "status" in cols:  # a status / type column («Возврат», "Refund") marks refunds too
+        refund = refund | pd.Series(_status_refund(cols), index=index)
     rej.add(((amount < 0) & ~refund).to_numpy(), "amount", "negative amount not marked as refund")
     flagged = refund.to_numpy()
     if flagged.any():  # amount.where(~refund, -amount.abs()) without three temporary columns

@@ -183,3 +183,21 @@ def test_order_with_two_customers_and_negative_sale_total() -> None:
     assert r.n_orders == 0
     assert [x[3] for x in _rejected(r)] == ["negative order total not marked as refund"] * 2
     assert r.n_accepted + r.n_rejected == r.rows_read == 2
+
+
+def test_status_column_marks_refunds_in_a_table_of_orders() -> None:
+    # One row per order (no quantity / price): «Тип операции» Возврат makes the row a refund;
+    # without the status column the -40 would be rejected as an unmarked negative amount.
+    df = pd.DataFrame(
+        {
+            "Клиент": ["A", "A", "B"],
+            "Дата": ["01.03.2025", "02.03.2025", "02.03.2025"],
+            "Сумма": ["100", "-40", "-5"],
+            "Тип операции": ["Продажа", "Возврат", "Продажа"],
+        }
+    )
+    r = load_transactions(df)
+    assert not r.line_items
+    assert r.accepted["is_refund"].tolist() == [False, True]
+    assert r.accepted["amount"].tolist() == [100.0, -40.0]
+    assert _rejected(r) == [(4, "amount", "-5", "negative amount not marked as refund")]
