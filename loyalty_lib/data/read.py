@@ -492,13 +492,20 @@ def _read_excel(path: Path) -> pd.DataFrame:
     1M lines). pandas gives whole-number cells as ints with either engine, so an id Excel stores
     as the number 13607 comes back as "13607", not "13607.0".
     """
+    opts: dict[str, Any] = dict(sheet_name=0, dtype=str, keep_default_na=False)
     try:
         import python_calamine  # noqa: F401
-
-        engine = "calamine"
     except ImportError:  # an environment without the dependency: slower, same text
-        engine = "openpyxl"
-    frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine=engine)
+        return pd.read_excel(path, engine="openpyxl", **opts).astype("str")
+    try:
+        frame = pd.read_excel(path, engine="calamine", **opts)
+    except Exception as calamine_error:
+        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise
+        try:  # a workbook calamine refuses may still open in openpyxl
+            frame = pd.read_excel(path, engine="openpyxl", **opts)
+        except Exception:
+            raise calamine_error from None
     return frame.astype("str")
 
 

@@ -201,3 +201,20 @@ def test_status_column_marks_refunds_in_a_table_of_orders() -> None:
     assert r.accepted["is_refund"].tolist() == [False, True]
     assert r.accepted["amount"].tolist() == [100.0, -40.0]
     assert _rejected(r) == [(4, "amount", "-5", "negative amount not marked as refund")]
+
+
+def test_excel_reader_is_calamine_with_openpyxl_as_fallback(monkeypatch) -> None:
+    engines: list[str] = []
+    real = pd.read_excel
+
+    def spy(path, engine=None, **kw):
+        engines.append(engine)
+        if engine == "calamine" and len(engines) > 1:
+            raise ValueError("calamine refused the file")
+        return real(path, engine=engine, **kw)
+
+    monkeypatch.setattr(pd, "read_excel", spy)
+    first = load_transactions(CORPUS / "lines_typed.xlsx")
+    second = load_transactions(CORPUS / "lines_typed.xlsx")  # calamine raises: openpyxl reads
+    assert engines == ["calamine", "calamine", "openpyxl"]
+    pd.testing.assert_frame_equal(first.accepted, second.accepted)
