@@ -63,6 +63,7 @@ def samples(out_dir: Path, n_customers: int | None, seed: int | None, client_exp
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="What the file holds.")
 @click.option(
     "--columns",
+    "--mapping",
     "mapping_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -74,23 +75,87 @@ def samples(out_dir: Path, n_customers: int | None, seed: int | None, client_exp
     default=None,
     help="Write rejected rows (line, column, value, reason) to this CSV.",
 )
-def validate(file: Path, kind: str, mapping_file: Path | None, quarantine: Path | None) -> None:
-    """Load FILE through the data layer and print its data report (exit 1 on a file-level error)."""
-    from loyalty_lib import data
+@click.option(
+    "--write-mapping",
+    "write_mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the headers found (and, when some are not recognised, the closest ones "
+    "suggested) as a mapping file for --columns.",
+)
+@click.option(
+    "--show",
+    "n_show",
+    type=int,
+    default=10,
+    show_default=True,
+    help="How many rejected lines to print under the counts.",
+)
+@click.option(
+    "--cancel-prefix",
+    default="C",
+    show_default=True,
+    help="Line-item exports: order ids starting with this are cancellations ('' for none).",
+)
+def validate(
+    file: Path,
+    kind: str,
+    mapping_file: Path | None,
+    quarantine: Path | None,
+    write_mapping: Path | None,
+    n_show: int,
+    cancel_prefix: str,
+) -> None:
+    """Load FILE through the data layer and print its data report (exit 1 on a file-level error).
 
+    When required headers are not recognised, the closest header is suggested for each, and
+    --write-mapping writes them as a ready mapping file to check and pass to --columns.
+    """
+    from loyalty_lib import data
+    from loyalty_lib.data import columns as columns_mod
+
+    canon_kind = kind.replace("-", "_")
     try:
+        explicit = data.read_mapping(mapping_file, canon_kind) if mapping_file else None
         result = data.load(
             file,
-            kind=kind.replace("-", "_"),
-            columns=data.read_mapping(mapping_file, kind.replace("-", "_"))
-            if mapping_file
-            else None,
+            kind=canon_kind,
+            columns=explicit,
             quarantine=quarantine,
+            cancel_prefix=cancel_prefix,
         )
     except data.LoyaltyDataError as exc:
-        raise click.ClickException(str(exc)) from exc
+        missing = getattr(exc, "missing", None)
+        if not missing:
+            raise click.ClickException(str(exc)) from exc
+        found = dict(getattr(exc, "found", {}))
+        suggested = columns_mod.suggest_columns(list(exc.headers), canon_kind, found)
+        click.echo(f"Error: {exc}", err=True)
+        click.echo("Suggested mapping (closest headers; check them):", err=True)
+        for canon in missing:
+            if canon in suggested:
+                header, score = suggested[canon]
+                click.echo(f"  {canon}: {header}    (similarity {score:.2f})", err=True)
+            else:
+                click.echo(f"  {canon}: (no header left to suggest)", err=True)
+        if write_mapping is not None:
+            full = {**found, **{c: h for c, (h, _) in suggested.items()}}
+            columns_mod.write_mapping(write_mapping, canon_kind, full)
+            click.echo(f"wrote {write_mapping}", err=True)
+        else:
+            click.echo("Write it to a file with --write-mapping mapping.yml", err=True)
+        raise click.exceptions.Exit(1) from exc
+    if write_mapping is not None:
+        columns_mod.write_mapping(write_mapping, canon_kind, result.column_map)
+        click.echo(f"wrote {write_mapping}")
     click.echo(str(result))
-    click.echo(result.report.to_string(index=False) if len(result.report) else "no rejected rows")
+    if not len(result.report):
+        click.echo("no rejected rows")
+        return
+    click.echo(result.report.to_string(index=False))
+    shown = result.first_rejected(n_show)
+    click.echo(f"first {len(shown)} of {len(result.rejected):,} rejected lines:")
+    click.echo(shown.to_string(index=False))
 
 
 @main.command()
@@ -356,14 +421,34 @@ def grade(submissions: Path, out_dir: Path, root: Path, timeout: int, **export) 
     "--observation-end", default=None, help="YYYY-MM-DD (default: the table's last date)."
 )
 @click.option("--freq", type=click.Choice(["D", "W", "M"]), default="D", show_default=True)
+@click.option(
+    "--refund-column",
+    default=None,
+    help="Column holding a true/false refund flag (default: none; a row with a negative "
+    "amount is a refund). A mapping file that names is_refund sets it too.",
+)
 def summary_sql(
-    dialect: str, table: str, mapping_file: Path | None, observation_end: str | None, freq: str
+    dialect: str,
+    table: str,
+    mapping_file: Path | None,
+    observation_end: str | None,
+    freq: str,
+    refund_column: str | None,
 ) -> None:
-    """Print the per-customer summary query for a client's warehouse."""
+    """Print the per-customer summary query for a client's warehouse.
+
+    The table needs only customer_id, date and amount columns (or the mapped names): refunds are
+    the negative amounts unless --refund-column (or is_refund in the mapping) names a flag.
+    """
     from loyalty_lib import data
     from loyalty_lib import summary_sql as sql_mod
 
-    columns = data.read_mapping(mapping_file, "transactions") if mapping_file else None
+    try:
+        columns = data.read_mapping(mapping_file, "transactions") if mapping_file else {}
+    except data.LoyaltyDataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if refund_column:
+        columns["is_refund"] = refund_column
     click.echo(
         sql_mod.summary_sql(
             dialect=dialect,

@@ -1069,3 +1069,229 @@ def write_client_export(
         path.write_bytes(buffer.getvalue().encode("cp1251"))
         paths[name] = path
     return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Second example client: an English shop's line-item Excel export (UCI Online Retail shape)
+# ---------------------------------------------------------------------------------------------
+UK_SEED = 11
+UK_CUSTOMERS = 800
+UK_HEADER: tuple[str, ...] = (
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+)
+# (stock code, description, unit price in GBP): a small gift-shop catalogue.
+_UK_PRODUCTS: tuple[tuple[str, str, float], ...] = (
+    ("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 2.55),
+    ("71053", "WHITE METAL LANTERN", 3.39),
+    ("84406B", "CREAM CUPID HEARTS COAT HANGER", 2.75),
+    ("84029G", "KNITTED UNION FLAG HOT WATER BOTTLE", 3.39),
+    ("22752", "SET 7 BABUSHKA NESTING BOXES", 7.65),
+    ("21730", "GLASS STAR FROSTED T-LIGHT HOLDER", 4.25),
+    ("22633", "HAND WARMER UNION JACK", 1.85),
+    ("84879", "ASSORTED COLOUR BIRD ORNAMENT", 1.69),
+    ("22745", "POPPY'S PLAYHOUSE BEDROOM", 2.10),
+    ("22748", "POPPY'S PLAYHOUSE KITCHEN", 2.10),
+    ("22310", "IVORY KNITTED MUG COSY", 1.65),
+    ("84969", "BOX OF 6 ASSORTED COLOUR TEASPOONS", 4.25),
+    ("22623", "BOX OF VINTAGE JIGSAW BLOCKS", 4.95),
+    ("22622", "BOX OF VINTAGE ALPHABET BLOCKS", 9.95),
+    ("21754", "HOME BUILDING BLOCK WORD", 5.95),
+    ("21755", "LOVE BUILDING BLOCK WORD", 5.95),
+    ("21777", "RECIPE BOX WITH METAL HEART", 7.95),
+    ("48187", "DOORMAT NEW ENGLAND", 7.95),
+    ("22960", "JAM MAKING SET WITH JARS", 4.25),
+    ("22913", "RED COAT RACK PARIS FASHION", 4.95),
+    ("22139", "RETROSPOT TEA SET CERAMIC 11 PC", 4.95),
+    ("22086", "PAPER CHAIN KIT 50'S CHRISTMAS", 2.55),
+    ("21523", "DOORMAT FANCY FONT HOME SWEET HOME", 7.95),
+    ("22720", "SET OF 3 CAKE TINS PANTRY DESIGN", 4.95),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlantedLine:
+    """A deliberately bad line of the UK export: its line, column, value and expected reason."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+def uk_line_items(
+    n_customers: int = UK_CUSTOMERS, seed: int = UK_SEED
+) -> tuple[list[list[Any]], list[PlantedLine]]:
+    """The UK shop's invoice lines (rows under :data:`UK_HEADER`) and the planted bad lines.
+
+    Orders and refunds are those of :func:`generate` (same seed: the same customers and days);
+    each order becomes an invoice of 1-6 lines from a gift-shop catalogue priced in GBP, a
+    refund a cancellation invoice ``C<number>`` with negative quantities. Customer ids are
+    numbers (Excel stores them as 13607.0); about 6 % more invoices have no customer (anonymous
+    walk-in sales). Planted lines: two free (price 0) postage lines, a bad-debt adjustment with a
+    negative price, a date typed as text that does not exist, and a quantity written in words.
+    """
+    _check_args(n_customers, seed, minimum=300)
+    tx = generate(n_customers=n_customers, seed=seed).transactions
+    rng = np.random.default_rng(seed + 16)
+    products = _UK_PRODUCTS
+    number = {c: 12346 + i for i, c in enumerate(sorted(tx["customer_id"].unique()))}
+    countries = np.array(["United Kingdom"] * 17 + ["France", "Germany", "EIRE"])
+    rows: list[list[Any]] = []
+    invoice = 536365
+
+    def add_invoice(customer: Any, day: pd.Timestamp, refund: bool, country: str) -> None:
+        nonlocal invoice
+        moment = day + pd.Timedelta(minutes=int(rng.integers(8 * 60, 19 * 60)))
+        n_lines = int(min(1 + rng.poisson(1.5), 6))
+        picks = rng.choice(len(products), size=n_lines, replace=False)
+        for k in picks:
+            code, name, price = products[int(k)]
+            qty = int(rng.integers(1, 13))
+            rows.append(
+                [
+                    f"C{invoice}" if refund else str(invoice),
+                    code,
+                    name,
+                    -qty if refund else qty,
+                    moment.to_pydatetime(),
+                    price,
+                    customer,
+                    country,
+                ]
+            )
+        invoice += 1
+
+    for cust, day, refund in zip(tx["customer_id"], tx["date"], tx["is_refund"], strict=True):
+        country = str(countries[number[cust] % len(countries)])
+        add_invoice(float(number[cust]), day, bool(refund), country)
+        if rng.random() < 0.06:  # a walk-in sale the same day, no loyalty card
+            add_invoice(None, day, False, "United Kingdom")
+
+    planted: list[PlantedLine] = []
+
+    def plant(at: int, values: list[Any], column: str, value: str, reason: str) -> None:
+        rows.insert(at, values)
+        # later plants go further down, so earlier line numbers stay right
+        planted.append(PlantedLine(at + 2, column, value, reason))
+
+    def like(at: int) -> list[Any]:
+        return list(rows[at])
+
+    base = like(40)
+    plant(
+        41,
+        [base[0], "POST", "POSTAGE", 1, base[4], 0.0, base[6], base[7]],
+        "unit_price",
+        "0",
+        "zero price",
+    )
+    base = like(900)
+    plant(
+        901,
+        [base[0], "POST", "POSTAGE", 2, base[4], 0.0, base[6], base[7]],
+        "unit_price",
+        "0",
+        "zero price",
+    )
+    base = like(1500)
+    plant(
+        1501,
+        ["A563185", "B", "Adjust bad debt", 1, base[4], -1284.5, base[6], base[7]],
+        "unit_price",
+        "-1284.5",
+        "negative price",
+    )
+    base = like(2500)
+    plant(
+        2501,
+        [base[0], "22310", "IVORY KNITTED MUG COSY", 6, "31/02/2025 10:15", 1.65, base[6], base[7]],
+        "date",
+        "31/02/2025 10:15",
+        "unparseable date",
+    )
+    base = like(3200)
+    plant(
+        3201,
+        [base[0], "22623", "BOX OF VINTAGE JIGSAW BLOCKS", "two", base[4], 4.95, base[6], base[7]],
+        "quantity",
+        "two",
+        "quantity not a number",
+    )
+    planted.sort(key=lambda p: p.line)
+    return rows, planted
+
+
+_UK_README = """# Example client 2: an English shop's line-item Excel export
+
+A fictional UK gift shop sends its sales as one Excel sheet of **invoice lines**, the shape of
+the public UCI "Online Retail" data set: `{header}`. One invoice has several lines;
+the amount is `Quantity × UnitPrice` (GBP). Generated by
+`loyalty_lib.samples.write_uk_client(out_dir, n_customers={n}, seed={seed})` (seeded: the same
+file every time); the customers and purchase days are those of `generate(n_customers={n},
+seed={seed})`.
+
+Load it with no mapping: `loyalty validate data/example_client_uk/transactions.xlsx --kind
+transactions`, or run the report: `loyalty report --client "UK gift shop" --currency GBP
+--transactions data/example_client_uk/transactions.xlsx --out out/uk`.
+
+## What is in it
+
+- {lines:,} lines → {orders:,} orders of {customers:,} customers (tests/data/test_example_client_uk.py
+  pins these numbers, worked out from the raw cells with openpyxl).
+- Customer ids are Excel numbers (`12346` is stored as 12346.0): they load as `12346`.
+- Cancellations: invoice numbers `C<number>` with negative quantities (the customers' refunds).
+- Anonymous walk-in sales: invoices with an empty `CustomerID` ({anonymous:,} lines), rejected as
+  "anonymous purchase (no customer id)".
+
+## Planted bad lines
+
+| line | column | value | expected reason |
+|---|---|---|---|
+{planted}
+"""
+
+
+def write_uk_client(
+    out_dir: str | Path, n_customers: int = UK_CUSTOMERS, seed: int = UK_SEED
+) -> dict[str, Path]:
+    """Write the UK shop's ``transactions.xlsx`` (lines, :func:`uk_line_items`) and README.md."""
+    from openpyxl import Workbook
+
+    rows, planted = uk_line_items(n_customers=n_customers, seed=seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Online Retail")
+    ws.append(list(UK_HEADER))
+    for row in rows:
+        ws.append(row)
+    path = out / "transactions.xlsx"
+    wb.save(path)
+    anonymous = sum(1 for r in rows if r[6] is None)
+    bad = {p.line for p in planted}
+    good = [r for i, r in enumerate(rows) if r[6] is not None and i + 2 not in bad]
+    orders = len({(r[0], r[3] < 0 or r[0].startswith("C")) for r in good})
+    customers = len({r[6] for r in good})
+    table = "\n".join(f"| {p.line} | {p.column} | `{p.value}` | {p.reason} |" for p in planted)
+    readme = out / "README.md"
+    readme.write_text(
+        _UK_README.format(
+            header=", ".join(UK_HEADER),
+            n=n_customers,
+            seed=seed,
+            lines=len(rows),
+            orders=orders,
+            customers=customers,
+            anonymous=anonymous,
+            planted=table,
+        ),
+        encoding="utf-8",
+    )
+    return {"transactions": path, "readme": readme}

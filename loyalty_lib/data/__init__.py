@@ -50,6 +50,20 @@ Decisions documented here because the course relies on them
   written in ``reason_raw`` (not a rejection). An empty reason is rejected. Empty ratings are
   ``NaN`` (not every respondent rates every aspect); ratings must be within 1-5.
 * customers: with frequency 0, monetary and recency must be 0 (BG/NBD and Gamma-Gamma convention).
+* transactions, line-item exports (quantity × unit price, or a line amount): each order becomes
+  one row with ``n_lines``; cancellations (order id prefix ``C``, negative quantity, a status
+  «Возврат» / "Return" / "Refund") are refunds; lines without a customer are rejected as anonymous
+  purchases, a zero or negative price is rejected; ``rows_read`` counts lines. The full list of
+  decisions is in :mod:`loyalty_lib.data.orders`.
+* Ids written as whole-number floats ("13607.0": a CSV saved from a column with gaps, or an
+  Excel number cell) come back as written in the source system ("13607"), when every value of
+  the column is such an integer.
+* Headers are matched by alias first; second-rank rules (Shopify's "Name" = order when its line
+  columns are there, an e-mail column as the customer, WooCommerce's order number) and, for
+  surveys, the question wording (the NPS question: "How likely are you to recommend…",
+  «Насколько вероятно, что вы порекомендуете…») apply only to columns no alias matched.
+  SurveyMonkey's second header row is part of the header. Slash dates (3/15/2025) are month
+  first unless a first number above 12 in the column says day first.
 """
 
 from __future__ import annotations
@@ -60,7 +74,11 @@ from loyalty_lib.data.columns import (  # noqa: F401
     _rating_key,
     _resolve_columns,
     _valid_canonical,
+    is_line_items,
+    missing_columns,
     read_mapping,
+    suggest_columns,
+    write_mapping,
 )
 from loyalty_lib.data.load import (  # noqa: F401
     _INT_COLUMNS,
@@ -176,4 +194,6 @@ __all__ = [
     "load_survey",
     "load_transactions",
     "read_mapping",
+    "suggest_columns",
+    "write_mapping",
 ]

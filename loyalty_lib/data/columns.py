@@ -8,12 +8,31 @@ from pathlib import Path
 
 from loyalty_lib.data.schema import (
     _ASPECT_LOOKUP,
+    COMMENT_WORDING,
+    FALLBACK_HEADERS,
     HEADER_ALIASES,
     KINDS,
+    NPS_WORDING,
     REQUIRED_COLUMNS,
     LoyaltyDataError,
     _norm,
 )
+
+# Words that often stand for a canonical column in home-made headers; used only to *suggest* a
+# mapping (never to map silently), together with difflib's similarity to the aliases.
+_SUGGEST_HINTS: dict[str, tuple[str, ...]] = {
+    "customer_id": ("buyer", "member", "user", "client", "card", "customer", "клиент", "карт"),
+    "date": ("when", "time", "day", "dt", "created", "date", "дат", "время", "день"),
+    "amount": ("paid", "value", "total", "sum", "spend", "net", "revenue", "сумм", "оплач"),
+    "score": ("score", "nps", "recommend", "оценк", "балл", "рекоменд"),
+    "reason": ("reason", "why", "причин", "почему"),
+    "group": ("group", "arm", "групп", "variant"),
+    "start_date": ("start", "begin", "старт", "начал"),
+    "frequency": ("freq", "repeat", "частот"),
+    "recency": ("recen", "давност"),
+    "T": ("age", "tenure", "возраст", "срок"),
+    "monetary": ("monetary", "avg", "mean", "средн"),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +111,7 @@ def _resolve_columns(
         if matches:
             mapping[canon] = matches[0]
             used.add(matches[0])
+    _fallbacks(headers, kind, mapping, used, name)
     if kind == "exit_survey":
         ratings: dict[str, list[str]] = {}
         for h in headers:
@@ -107,18 +127,144 @@ def _resolve_columns(
                     column=key,
                 )
             mapping[key] = hs[0]
+    missing = missing_columns(kind, mapping)
+    if missing:
+        canon = missing[0]
+        looked = ", ".join(HEADER_ALIASES[kind][canon])
+        if kind == "transactions" and canon == "amount":
+            looked += "; or quantity and unit_price, or line_amount, for a line-item export"
+        error = LoyaltyDataError(
+            f"{name}: required column {canon!r} not found (looked for: {looked}); "
+            f"headers found: {found}",
+            file=file,
+            column=canon,
+        )
+        error.missing = missing  # type: ignore[attr-defined]
+        error.found = dict(mapping)  # type: ignore[attr-defined]
+        error.headers = list(headers)  # type: ignore[attr-defined]
+        raise error
+    return mapping
+
+
+def is_line_items(mapping: Mapping[str, str]) -> bool:
+    """Whether a transactions mapping describes item lines: quantity × unit price, or a line
+    amount (then an order id, if mapped, groups the lines into orders)."""
+    return ("quantity" in mapping and "unit_price" in mapping) or "line_amount" in mapping
+
+
+def missing_columns(kind: str, mapping: Mapping[str, str]) -> list[str]:
+    """The required canonical columns of ``kind`` that ``mapping`` does not name, in order.
+
+    transactions need ``amount`` unless the file is a line-item export (:func:`is_line_items`).
+    """
+    out = []
     for canon in REQUIRED_COLUMNS[kind]:
-        if canon not in mapping:
-            if kind == "survey" and canon == "respondent_id":
-                continue
-            looked = ", ".join(HEADER_ALIASES[kind][canon])
+        if canon in mapping:
+            continue
+        if kind == "transactions" and canon == "amount" and is_line_items(mapping):
+            continue
+        out.append(canon)
+    return out
+
+
+def _wording(header: str) -> str:
+    return " ".join(str(header).casefold().replace("ё", "е").split())
+
+
+def _fallbacks(
+    headers: list[str], kind: str, mapping: dict[str, str], used: set[str], name: str
+) -> None:
+    """Second-rank header rules (:data:`FALLBACK_HEADERS`, question wording) for the canonical
+    columns the aliases left unmatched; ambiguity raises as for aliases."""
+    normed = {_norm(h) for h in headers}
+    for canon, alias, marker in FALLBACK_HEADERS.get(kind, ()):
+        if canon in mapping or (marker is not None and _norm(marker) not in normed):
+            continue
+        hits = [h for h in headers if h not in used and _norm(h) == _norm(alias)]
+        if len(hits) == 1:
+            mapping[canon] = hits[0]
+            used.add(hits[0])
+    if kind != "survey":
+        return
+    for canon, wording in (("score", NPS_WORDING), ("comment", COMMENT_WORDING)):
+        if canon in mapping:
+            continue
+        hits = [h for h in headers if h not in used and any(w in _wording(h) for w in wording)]
+        if canon == "comment" and len(hits) > 1:
+            continue  # several open questions: none is taken as the comment
+        if len(hits) > 1:
             raise LoyaltyDataError(
-                f"{name}: required column {canon!r} not found (looked for: {looked}); "
-                f"headers found: {found}",
-                file=file,
+                f"{name}: column {canon!r} is ambiguous: headers {_quote_list(hits)} all read "
+                "like the "
+                f"NPS question; pass columns={{'{canon}': <header>}} to choose",
                 column=canon,
             )
-    return mapping
+        if hits:
+            mapping[canon] = hits[0]
+            used.add(hits[0])
+
+
+def suggest_columns(
+    headers: list[str], kind: str, known: Mapping[str, str] | None = None
+) -> dict[str, tuple[str, float]]:
+    """The closest header for each required column ``known`` lacks: canonical → (header, score).
+
+    Score in 0..1: the best of difflib's similarity between the normalised header and each
+    alias, and 0.8 when the header contains a hint word of the column ("Paid RUB" → amount).
+    Headers are assigned greedily, best score first, each to at most one column. A suggestion,
+    never applied silently: ``loyalty validate --write-mapping`` writes it for a person to check.
+    """
+    import difflib
+
+    _check_kind(kind)
+    known = dict(known or {})
+    used = set(known.values())
+    wanted = missing_columns(kind, known)
+    scored: list[tuple[float, str, str]] = []
+    for canon in wanted:
+        keys = [_norm(a) for a in HEADER_ALIASES[kind][canon]]
+        hints = _SUGGEST_HINTS.get(canon, ())
+        for h in headers:
+            if h in used or not str(h).strip():
+                continue
+            nh = _norm(h)
+            ratio = max(difflib.SequenceMatcher(None, nh, k).ratio() for k in keys)
+            if any(hint in nh for hint in hints):
+                ratio = max(ratio, 0.8)
+            if kind == "survey" and canon == "score" and any(w in _wording(h) for w in NPS_WORDING):
+                ratio = 1.0
+            scored.append((ratio, canon, h))
+    scored.sort(key=lambda t: (-t[0], wanted.index(t[1]), headers.index(t[2])))
+    out: dict[str, tuple[str, float]] = {}
+    for ratio, canon, h in scored:
+        if canon in out or h in used:
+            continue
+        out[canon] = (h, round(ratio, 2))
+        used.add(h)
+    return {c: out[c] for c in wanted if c in out}
+
+
+def write_mapping(path: str | Path, kind: str, mapping: Mapping[str, str]) -> Path:
+    """Write ``mapping`` (canonical → header) as a YAML mapping file :func:`read_mapping` reads,
+    in the sections layout (``transactions:`` / ``customer_id: <header>``)."""
+    import yaml
+
+    _check_kind(kind, str(path))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(
+        {kind: {str(k): str(v) for k, v in mapping.items()}},
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+    )
+    path.write_text(
+        "# Canonical column: the header in the client's file. Check every line, then run\n"
+        f"#   loyalty validate <file> --kind {kind.replace('_', '-')} --columns {path.name}\n"
+        + body,
+        encoding="utf-8",
+    )
+    return path
 
 
 def read_mapping(path: str | Path, kind: str) -> dict[str, str]:

@@ -11,11 +11,18 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import Result
-from loyalty_lib.data.columns import _check_kind, _quote_list, _resolve_columns
-from loyalty_lib.data.parse import _detect_decimal
+from loyalty_lib.data.columns import _check_kind, _quote_list, _resolve_columns, is_line_items
+from loyalty_lib.data.orders import line_item_rules
+from loyalty_lib.data.parse import _detect_decimal, _word_key
 from loyalty_lib.data.read import _Raw, _read, _typed_text
-from loyalty_lib.data.rules import _validate
-from loyalty_lib.data.schema import _BAD_ROW, _DUP_SUFFIX, LoyaltyDataError
+from loyalty_lib.data.rules import _Columns, _Rejections, _validate
+from loyalty_lib.data.schema import (
+    _BAD_ROW,
+    _DUP_SUFFIX,
+    CANCEL_PREFIX,
+    SURVEYMONKEY_SUBHEADERS,
+    LoyaltyDataError,
+)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -26,6 +33,11 @@ class LoadResult(Result):
     for whole-row problems), ``value`` (original text), ``reason`` (plain English) and ``raw``
     (the original record as JSON). ``encoding``/``delimiter``/``decimal`` are None for Parquet,
     Excel and DataFrame input.
+
+    ``line_items``: the file was a line-item export (:mod:`loyalty_lib.data.orders`); then
+    ``accepted`` has one row per order with ``n_lines``, ``rows_read`` counts lines and
+    ``n_accepted`` the accepted lines (Σ ``n_lines``), so accepted + rejected = lines read still
+    holds; ``n_orders`` is the number of rows of ``accepted``.
     """
 
     kind: str
@@ -37,10 +49,23 @@ class LoadResult(Result):
     delimiter: str | None = None
     decimal: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
+    line_items: bool = False
 
     @property
     def n_accepted(self) -> int:
+        """Accepted source rows (lines of a line-item export)."""
+        if self.line_items:
+            return int(self.accepted["n_lines"].sum())
         return len(self.accepted)
+
+    @property
+    def n_orders(self) -> int:
+        """Rows of ``accepted``: orders for a line-item export, else accepted rows."""
+        return len(self.accepted)
+
+    def first_rejected(self, n: int = 10) -> pd.DataFrame:
+        """The first ``n`` rejected lines: line, column, value, reason (what validate prints)."""
+        return self.rejected.loc[:, ["line", "column", "value", "reason"]].head(n)
 
     @property
     def n_rejected(self) -> int:
@@ -85,13 +110,25 @@ class LoadResult(Result):
             "decimal": self.decimal,
             "column_map": dict(self.column_map),
             "report": self.report.to_dict(orient="records"),
+            **({"n_orders": self.n_orders} if self.line_items else {}),
         }
 
     def __str__(self) -> str:
-        text = (
-            f"{self.source}: {self.rows_read:,} rows read, {self.n_accepted:,} accepted, "
-            f"{self.n_rejected:,} rejected"
-        )
+        if self.line_items and "order_id" not in self.column_map:
+            text = (
+                f"{self.source}: {self.rows_read:,} lines read (no order id: one row per line), "
+                f"{self.n_accepted:,} accepted, {self.n_rejected:,} rejected"
+            )
+        elif self.line_items:
+            text = (
+                f"{self.source}: {self.rows_read:,} lines → {self.n_orders:,} orders; "
+                f"{self.n_accepted:,} lines accepted, {self.n_rejected:,} rejected"
+            )
+        else:
+            text = (
+                f"{self.source}: {self.rows_read:,} rows read, {self.n_accepted:,} accepted, "
+                f"{self.n_rejected:,} rejected"
+            )
         if self.n_rejected:
             by_reason = self.report.groupby("reason", sort=False)["rows"].sum()
             by_reason = by_reason.sort_values(ascending=False, kind="stable")
@@ -110,6 +147,33 @@ def _text_rows(raw: _Raw, mask: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {h: _typed_text(rows[h]) if h in raw.typed else rows[h] for h in rows.columns},
         index=rows.index,
+    )
+
+
+def _rejected_frame(raw: _Raw, rej: _Rejections) -> pd.DataFrame:
+    """The rejected rows of ``raw`` as the ``rejected`` table (line, column, value, reason, raw)."""
+    bad = ~rej.ok
+    pos, column, value, reason = rej.table()
+    if bad.any():
+        raw_rows = _text_rows(raw, bad)
+        raw_json = raw_rows.to_json(orient="records", lines=True, force_ascii=False)
+        raw_json = raw_json.rstrip("\n").split("\n")
+        if raw.bad_fields is not None:
+            # marker rows: report the original fields, not the marker
+            first = raw_rows.iloc[:, 0]
+            marked = first.str.startswith(_BAD_ROW).to_numpy()
+            for i in np.flatnonzero(marked):
+                raw_json[i] = first.iloc[i].split("|", 2)[2]
+    else:
+        raw_json = []
+    return pd.DataFrame(
+        {
+            "line": pd.Series(raw.lines[bad], dtype="int64"),
+            "column": pd.Series(column, dtype="str"),
+            "value": pd.Series(value, dtype="str"),
+            "reason": pd.Series(reason, dtype="str"),
+            "raw": pd.Series(raw_json, dtype="str"),
+        }
     )
 
 
@@ -141,41 +205,58 @@ def _assemble(
             accepted[c] = accepted[c].astype(bool)
     accepted["line"] = raw.lines if every else raw.lines[ok]
     accepted = accepted.reset_index(drop=True)
-
-    bad = ~ok
-    pos, column, value, reason = rej.table()
-    if bad.any():
-        raw_rows = _text_rows(raw, bad)
-        raw_json = raw_rows.to_json(orient="records", lines=True, force_ascii=False)
-        raw_json = raw_json.rstrip("\n").split("\n")
-        if raw.bad_fields is not None:
-            # marker rows: report the original fields, not the marker
-            first = raw_rows.iloc[:, 0]
-            marked = first.str.startswith(_BAD_ROW).to_numpy()
-            for i in np.flatnonzero(marked):
-                raw_json[i] = first.iloc[i].split("|", 2)[2]
-    else:
-        raw_json = []
-    rejected = pd.DataFrame(
-        {
-            "line": pd.Series(raw.lines[bad], dtype="int64"),
-            "column": pd.Series(column, dtype="str"),
-            "value": pd.Series(value, dtype="str"),
-            "reason": pd.Series(reason, dtype="str"),
-            "raw": pd.Series(raw_json, dtype="str"),
-        }
-    )
     return LoadResult(
         kind=kind,
         source=raw.name,
         rows_read=len(raw.frame),
         accepted=accepted,
-        rejected=rejected,
+        rejected=_rejected_frame(raw, rej),
         encoding=raw.encoding,
         delimiter=raw.delimiter,
         decimal=reported_decimal,
         column_map=dict(mapping),
     )
+
+
+def _assemble_lines(
+    raw: _Raw,
+    mapping: dict[str, str],
+    decimal: str,
+    reported_decimal: str | None,
+    cancel_prefix: str,
+) -> LoadResult:
+    cols = _Columns(raw, mapping, decimal)
+    rej = _Rejections(raw, cols)
+    accepted = line_item_rules(cols, rej, raw.lines, decimal, cancel_prefix)
+    return LoadResult(
+        kind="transactions",
+        source=raw.name,
+        rows_read=len(raw.frame),
+        accepted=accepted.reset_index(drop=True),
+        rejected=_rejected_frame(raw, rej),
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        decimal=reported_decimal,
+        column_map=dict(mapping),
+        line_items=True,
+    )
+
+
+_SUBHEADERS = frozenset(_word_key(w) for w in SURVEYMONKEY_SUBHEADERS)
+
+
+def _drop_subheader(raw: _Raw) -> _Raw:
+    """SurveyMonkey's second header row ("Response", "Open-Ended Response" under the questions)
+    is part of the header: dropped, so the first record is on line 3."""
+    if len(raw.frame) == 0 or raw.typed:
+        return raw
+    first = [str(v).strip() for v in raw.frame.iloc[0].tolist()]
+    filled = [v for v in first if v]
+    if not filled or any(_word_key(v) not in _SUBHEADERS for v in filled):
+        return raw
+    frame = raw.frame.iloc[1:].reset_index(drop=True)
+    bad = None if raw.bad_fields is None else raw.bad_fields.iloc[1:].reset_index(drop=True)
+    return _Raw(frame, raw.lines[1:], bad, raw.name, raw.encoding, raw.delimiter, raw.typed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,16 +268,20 @@ def load(
     *,
     columns: Mapping[str, str] | None = None,
     quarantine: str | Path | None = None,
+    cancel_prefix: str = CANCEL_PREFIX,
 ) -> LoadResult:
     """Load ``source`` (CSV / Parquet / Excel path, or a DataFrame) as a canonical ``kind`` table.
 
     ``columns`` maps canonical name → client header and overrides the aliases; ``quarantine`` is a
     CSV path the rejected rows are written to (only when given). File-level problems raise
-    :class:`LoyaltyDataError`; row-level problems go to ``result.rejected``.
+    :class:`LoyaltyDataError`; row-level problems go to ``result.rejected``. A transactions file
+    with quantity × unit price (or a line amount) is a line-item export: its lines become orders
+    (:mod:`loyalty_lib.data.orders`); ``cancel_prefix`` is the order-id prefix of cancellations
+    there ("C", as in UCI Online Retail; "" for none).
     """
     file = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     _check_kind(kind, file)
-    raw = _read(source)
+    raw = _drop_subheader(_read(source))
     headers = [str(h) for h in raw.frame.columns]
     if len(raw.frame) == 0:
         raise LoyaltyDataError(
@@ -204,10 +289,26 @@ def load(
             file=file,
         )
     mapping = _resolve_columns(headers, kind, columns, raw.name, file)
+    line_items = kind == "transactions" and is_line_items(mapping)
+    if line_items:
+        # The amount column of a line-item export is not used (in Shopify it is the order
+        # total on the order's first line only): the lines' values are summed instead.
+        mapping.pop("amount", None)
     numeric = [
         h
         for c, h in mapping.items()
-        if c in ("amount", "frequency", "recency", "T", "monetary", "total_spend")
+        if c
+        in (
+            "amount",
+            "frequency",
+            "recency",
+            "T",
+            "monetary",
+            "total_spend",
+            "quantity",
+            "unit_price",
+            "line_amount",
+        )
         or c.startswith("rating_")
     ]
     # The text of typed Parquet numbers never has a ",", so only text columns can make it ",".
@@ -222,7 +323,10 @@ def load(
             sample,
         )
     is_csv = raw.encoding is not None
-    result = _assemble(kind, raw, mapping, decimal, decimal if is_csv else None)
+    if line_items:
+        result = _assemble_lines(raw, mapping, decimal, decimal if is_csv else None, cancel_prefix)
+    else:
+        result = _assemble(kind, raw, mapping, decimal, decimal if is_csv else None)
     if quarantine is not None:
         result.write_quarantine(quarantine)
     return result
@@ -233,9 +337,16 @@ def load_transactions(
     *,
     columns: Mapping[str, str] | None = None,
     quarantine: str | Path | None = None,
+    cancel_prefix: str = CANCEL_PREFIX,
 ) -> LoadResult:
-    """Transactions: customer_id, date, amount (currency units, refunds negative), is_refund, ..."""
-    return load(source, "transactions", columns=columns, quarantine=quarantine)
+    """Transactions: customer_id, date, amount (currency units, refunds negative), is_refund, ...
+
+    Line-item exports (quantity × unit price, or a line amount) give one row per order with
+    ``n_lines``; ``cancel_prefix`` marks cancelled orders by their id (see :func:`load`).
+    """
+    return load(
+        source, "transactions", columns=columns, quarantine=quarantine, cancel_prefix=cancel_prefix
+    )
 
 
 def load_survey(

@@ -146,6 +146,10 @@ def _parse_dates_unique(u: pd.Series) -> pd.Series:
     result = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
     for group, fmt in _DATE_FORMATS.items():
         got = parts[group].notna()
+        if group == "slash" and got.any():
+            first = parts.loc[got, group].str.split("/").str[0].astype(int)
+            if (first > 12).any():
+                fmt = "%d/%m/%Y"
         if got.any():
             parsed = pd.to_datetime(parts.loc[got, group], format=fmt, errors="coerce")
             # Days outside datetime64[ns] (years 1677-2262) are unparseable, not a crash.
@@ -190,6 +194,19 @@ def _to_date_coded(s: pd.Series) -> tuple[pd.Series, np.ndarray, Any]:
 def _dates_at_midnight(u: pd.Series) -> np.ndarray:
     """Distinct date texts → datetime64[ns] at midnight (normalised here, not after the take)."""
     return _parse_dates_unique(u).dt.normalize().to_numpy(dtype="datetime64[ns]")
+
+
+def _integral_ids(s: pd.Series) -> pd.Series:
+    """Ids written as whole floats ("13607.0", a CSV saved from a column with gaps) as written
+    in the source system ("13607"); only when every non-empty value of the column is an integer
+    or such a float, so "A1.0" or a column with "2.5" stays as it is."""
+    if len(s) == 0 or not s.str.contains(".", regex=False).any():
+        return s
+    floats = s.str.fullmatch(r"-?\d+\.0+")
+    fine = floats | s.str.fullmatch(r"-?\d+") | (s == "")
+    if not bool(fine.all()):
+        return s
+    return s.str.replace(r"\.0+$", "", regex=True).astype("str")
 
 
 def _word_key(word: str) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 from loyalty_lib.data.parse import (
     _dates_at_midnight,
     _factorize_text,
+    _integral_ids,
     _map_words,
     _to_date_coded,
     _to_number,
@@ -22,7 +23,15 @@ from loyalty_lib.data.read import (
     _string_chunks,
     _typed_text,
 )
-from loyalty_lib.data.schema import _FLAG_LOOKUP, _GROUP_LOOKUP, _REASON_LOOKUP
+from loyalty_lib.data.schema import (
+    _FLAG_LOOKUP,
+    _GROUP_LOOKUP,
+    _REASON_LOOKUP,
+    REFUND_STATUS_WORDS,
+    _norm,
+)
+
+_REFUND_STATUS = frozenset(_norm(w) for w in REFUND_STATUS_WORDS)
 
 # ---------------------------------------------------------------------------------------------
 # Validation: the first problem of each row wins.
@@ -422,6 +431,14 @@ def _refund_flags(rej: _Rejections, cols: _Columns) -> pd.Series:
     return pd.Series(true[codes], index=cols.index)
 
 
+def _status_refund(cols: _Columns) -> np.ndarray:
+    """Rows whose status / type value is a return word (any other value: a sale)."""
+    strip = cols.strip
+    codes, uniques = pd.factorize(strip("status"))
+    known = np.array([_word_key(u) in _REFUND_STATUS for u in uniques], dtype=bool)
+    return known[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
 def _transactions_rules(
     cols: _Columns, rej: _Rejections, lines: np.ndarray, decimal: str
 ) -> dict[str, pd.Series]:
@@ -430,11 +447,13 @@ def _transactions_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     out["date"] = _date_checks(rej, cols, "date")
     amount = _number_checks(rej, cols, "amount", decimal)
     has_flag = "is_refund" in cols
     refund = _refund_flags(rej, cols) if has_flag else pd.Series(False, index=index)
+    if "status" in cols:  # a status / type column («Возврат», "Refund") marks refunds too
+        refund = refund | pd.Series(_status_refund(cols), index=index)
     rej.add(((amount < 0) & ~refund).to_numpy(), "amount", "negative amount not marked as refund")
     flagged = refund.to_numpy()
     if flagged.any():  # amount.where(~refund, -amount.abs()) without three temporary columns
@@ -445,7 +464,7 @@ def _transactions_rules(
     out["is_refund"] = refund
     for opt in ("order_id", "channel", "store"):
         if opt in cols:
-            out[opt] = strip(opt)
+            out[opt] = _integral_ids(strip(opt)) if opt == "order_id" else strip(opt)
     if "order_id" in cols:
         rej.duplicates(
             [strip("order_id"), strip("customer_id"), refund.to_numpy()],
@@ -466,7 +485,7 @@ def _survey_rules(
     out: dict[str, pd.Series] = {}
     if "respondent_id" in cols:
         rej.empty("respondent_id")
-        respondent = strip("respondent_id")
+        respondent = _integral_ids(strip("respondent_id"))
     else:
         line_ids = pd.Series(lines, index=index).map("line-{}".format).astype("str")
         if "customer_id" in cols:
@@ -475,7 +494,9 @@ def _survey_rules(
             respondent = line_ids
     out["respondent_id"] = respondent
     cust = (
-        strip("customer_id") if "customer_id" in cols else pd.Series("", index=index, dtype="str")
+        _integral_ids(strip("customer_id"))
+        if "customer_id" in cols
+        else pd.Series("", index=index, dtype="str")
     )
     out["customer_id"] = cust.mask(cust == "")
     out["date"] = _date_checks(rej, cols, "date")
@@ -511,7 +532,7 @@ def _exit_survey_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     out["date"] = _date_checks(rej, cols, "date")
     rej.empty("reason")
     mapped = _map_words(strip("reason"), _REASON_LOOKUP)
@@ -535,7 +556,7 @@ def _campaign_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     rej.empty("group")
     group = _map_words(strip("group"), _GROUP_LOOKUP)
     rej.add(group.isna().to_numpy(), "group", "group not treatment/control")
@@ -573,7 +594,7 @@ def _customers_rules(
     strip = cols.strip
     out: dict[str, pd.Series] = {}
     rej.empty("customer_id")
-    out["customer_id"] = strip("customer_id")
+    out["customer_id"] = _integral_ids(strip("customer_id"))
     nums = {
         c: _number_checks(rej, cols, c, decimal) for c in ("frequency", "recency", "T", "monetary")
     }

@@ -26,6 +26,14 @@ _CUSTOMER = (
     "код покупателя",
     "номер карты",
     "карта",
+    "карта покупателя",
+    "карта клиента",
+    "номер карты покупателя",
+    "дисконтная карта",
+    "customerid",
+    "customer no",
+    "customer number",
+    "customer_user",
 )
 _DATE = ("date", "дата")
 
@@ -40,6 +48,13 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "дата покупки",
             "дата чека",
             "дата заказа",
+            "invoicedate",
+            "invoice date",
+            "receipt date",
+            "created at",
+            "дата продажи",
+            "дата и время",
+            "дата документа",
         ),
         "amount": (
             "amount",
@@ -51,8 +66,54 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "сумма чека",
             "сумма заказа",
             "выручка",
+            "order_total",
+            "order total amount",
         ),
         "is_refund": ("is_refund", "refund", "return", "возврат", "признак возврата"),
+        # Line-item exports (one row per item of a receipt / invoice); see loyalty_lib.data.orders.
+        "quantity": (
+            "quantity",
+            "qty",
+            "item_quantity",
+            "lineitem quantity",
+            "количество",
+            "кол-во",
+            "кол во",
+        ),
+        "unit_price": (
+            "unit_price",
+            "unitprice",
+            "price",
+            "item price",
+            "item cost",
+            "lineitem price",
+            "цена",
+            "цена за единицу",
+            "цена продажи",
+        ),
+        "line_amount": (
+            "line_amount",
+            "line total",
+            "line amount",
+            "item_total",
+            "сумма со скидкой",
+            "сумма строки",
+            "сумма позиции",
+        ),
+        "status": (
+            "status",
+            "order status",
+            "financial status",
+            "type",
+            "transaction type",
+            "статус",
+            "тип",
+            "тип операции",
+            "вид операции",
+            "операция",
+            "тип чека",
+            "вид чека",
+        ),
         "order_id": (
             "order_id",
             "order",
@@ -62,6 +123,14 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "номер чека",
             "заказ",
             "номер заказа",
+            "invoiceno",
+            "invoice",
+            "invoice_no",
+            "invoice number",
+            "receipt number",
+            "receipt no",
+            "order no",
+            "номер документа",
         ),
         "channel": ("channel", "канал", "канал продаж"),
         "store": ("store", "shop", "магазин", "точка", "точка продаж"),
@@ -74,9 +143,28 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "номер анкеты",
             "id респондента",
             "респондент",
+            "response id",
+            "#",  # Typeform
+            "id",  # Yandex Forms
+            "id ответа",
         ),
         "customer_id": _CUSTOMER,
-        "date": _DATE + ("response_date", "survey_date", "дата ответа", "дата опроса"),
+        "date": _DATE
+        + (
+            "response_date",
+            "survey_date",
+            "дата ответа",
+            "дата опроса",
+            "timestamp",  # Google Forms (English)
+            "отметка времени",  # Google Forms (Russian)
+            "end date",  # SurveyMonkey: when the response was completed
+            "submit date (utc)",  # Typeform
+            "submit date",
+            "submitted at",
+            "время создания",  # Yandex Forms
+            "время отправки",
+            "дата создания",
+        ),
         "score": ("score", "nps", "nps score", "rating", "оценка", "балл"),
         "comment": ("comment", "feedback", "комментарий", "отзыв"),
     },
@@ -150,10 +238,20 @@ FALSE_WORDS = ("false", "0", "no", "n", "f", "нет", "н", "ложь", "", "-"
 
 _DATE_RE = re.compile(
     r"^(?:(?P<iso>\d{4}-\d{1,2}-\d{1,2})|(?P<dmy4>\d{1,2}\.\d{1,2}\.\d{4})|"
-    r"(?P<dmy2>\d{1,2}\.\d{1,2}\.\d{2}))"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+    r"(?P<dmy2>\d{1,2}\.\d{1,2}\.\d{2})|(?P<ymdslash>\d{4}/\d{1,2}/\d{1,2})|"
+    r"(?P<slash>\d{1,2}/\d{1,2}/\d{4}))"
+    r"(?:,?[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
+    r"(?:\s*(?:Z|UTC|GMT)?[+-]?\d{0,2}(?::?\d{2})?)?)?$"
 )
-_DATE_FORMATS = {"iso": "%Y-%m-%d", "dmy4": "%d.%m.%Y", "dmy2": "%d.%m.%y"}
+# "slash" dates (3/15/2025, 15/03/2025): month first (US: UCI Online Retail, Google Forms and
+# SurveyMonkey in English) unless a first number above 12 in the same column says day first.
+_DATE_FORMATS = {
+    "iso": "%Y-%m-%d",
+    "dmy4": "%d.%m.%Y",
+    "dmy2": "%d.%m.%y",
+    "ymdslash": "%Y/%m/%d",
+    "slash": "%m/%d/%Y",
+}
 _DUP_SUFFIX = re.compile(r"\s*(?:of line \d+|\(first at line \d+\))$")
 _BAD_ROW = "\x00BADROW"
 
@@ -194,3 +292,81 @@ class LoyaltyDataError(ValueError):
         self.file = file
         self.column = column
         self.row = row
+
+
+# ---------------------------------------------------------------------------------------------
+# Fallback header rules: tried only for a canonical column no alias matched, so a file that has
+# the usual header is never read another way. Each rule is (canonical, normalised header or
+# None for "by wording", marker header that must also be present or None).
+# ---------------------------------------------------------------------------------------------
+FALLBACK_HEADERS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
+    "transactions": (
+        # Shopify order exports: "Name" is the order (#1001), "Email" the customer; only with
+        # the Shopify line columns, since "Name" elsewhere is usually a person.
+        ("order_id", "name", "lineitem quantity"),
+        # WooCommerce exports have "order_id" and "order_number" (the same number, or a
+        # formatted one): the id wins, the number is used when it is alone.
+        ("order_id", "order number", None),
+        ("customer_id", "email", None),
+        ("customer_id", "billing email", None),
+        ("customer_id", "billing_email", None),
+        ("customer_id", "customer email", None),
+        ("customer_id", "e-mail", None),
+    ),
+    "survey": (
+        ("customer_id", "email", None),
+        ("customer_id", "email address", None),
+        ("customer_id", "адрес электронной почты", None),
+        ("customer_id", "электронная почта", None),
+    ),
+}
+
+# Survey tools put the question text in the header. The NPS question is found by its wording
+# (casefolded, ё → е, substring); the comment question likewise, among the remaining headers.
+NPS_WORDING: tuple[str, ...] = (
+    "how likely are you to recommend",
+    "how likely is it that you would recommend",
+    "would you recommend",
+    "likely to recommend",
+    "насколько вероятно, что вы порекомендуете",
+    "насколько вероятно что вы порекомендуете",
+    "порекомендуете",
+    "порекомендовали бы",
+    "рекомендовать",
+    "net promoter",
+)
+COMMENT_WORDING: tuple[str, ...] = (
+    "reason for your score",
+    "why did you give",
+    "why",
+    "what could we",
+    "what is the main reason",
+    "почему",
+    "причина вашей оценки",
+    "что мы могли бы",
+    "что нам улучшить",
+)
+
+# Line items: order ids starting with this are cancellations (UCI Online Retail: "C536379").
+CANCEL_PREFIX = "C"
+# Values of a status / type column that mark the line as a return (normalised with _norm).
+REFUND_STATUS_WORDS: tuple[str, ...] = (
+    "refund",
+    "refunded",
+    "return",
+    "returned",
+    "partially_refunded",
+    "возврат",
+    "возврат товара",
+    "возврат продажи",
+    "чек возврата",
+    "возвращен",
+)
+# SurveyMonkey's CSV has a second header row naming the answer type under each question.
+SURVEYMONKEY_SUBHEADERS: tuple[str, ...] = (
+    "response",
+    "open-ended response",
+    "other (please specify)",
+    "ответ",
+    "ответ в свободной форме",
+)

@@ -220,7 +220,10 @@ def summary_sql(
     table : table to read, ``name`` or ``schema.name`` (quoted as given).
     columns : canonical name → the client's column name (e.g. from the YAML mapping of the data
         layer); unmapped canonical names are used as they are. When a mapping is given without
-        ``is_refund``, a row is a refund when its amount is negative. Keys other than the
+        ``is_refund`` (``{}`` included: the usual warehouse table of customer, date and amount
+        only), a row is a refund when its amount is negative; ``None`` reads the canonical
+        table's ``is_refund`` flag. ``loyalty summary-sql`` passes a mapping always, so its SQL
+        needs no flag column unless ``--refund-column`` names one. Keys other than the
         canonical transaction columns are ignored.
     observation_end : last day observed (inclusive); later rows are dropped. ``None`` → the query
         uses ``MAX(date)`` of the table.
