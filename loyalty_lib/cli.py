@@ -271,13 +271,88 @@ def _exercises(grading, check: bool, root: Path) -> None:  # noqa: ANN001 - the 
     help="Project root holding solutions/.",
 )
 @click.option("--timeout", type=int, default=60, show_default=True, help="Seconds per cell.")
-def grade(submissions: Path, out_dir: Path, root: Path, timeout: int) -> None:
+@click.option(
+    "--only",
+    metavar="TRAINEE",
+    default=None,
+    help="Regrade this trainee alone into the results of an earlier run in --out "
+    "(the other trainees' rows and feedback are kept as they are).",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run the kernels without the bubblewrap sandbox (only for submissions you trust).",
+)
+@click.option(
+    "--memory",
+    default="2G",
+    show_default=True,
+    metavar="SIZE",
+    help="Memory cap per kernel process (address space), e.g. 2G, 512M.",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Process cap per submission.",
+)
+@click.option(
+    "--disk",
+    default="200M",
+    show_default=True,
+    metavar="SIZE",
+    help="Cap on disk writes per submission (scratch /tmp and home, any one file).",
+)
+@click.option(
+    "--wall",
+    type=click.IntRange(min=1),
+    default=900,
+    show_default=True,
+    help="Wall-clock cap per submission, seconds (its kernel is killed after it).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Parallel kernels."
+)
+def grade(
+    submissions: Path,
+    out_dir: Path,
+    root: Path,
+    timeout: int,
+    only: str | None,
+    no_sandbox: bool,
+    memory: str,
+    processes: int,
+    disk: str,
+    wall: int,
+    workers: int,
+) -> None:
     """Autograde SUBMISSIONS/<trainee>/<assignment>/<notebook>.ipynb with hidden tests."""
     from loyalty_lib import grading
+    from loyalty_lib.grading.sandbox import Limits, parse_size
 
     try:
-        outcome = grading.grade(submissions, out_dir, root=root, timeout=timeout, echo=click.echo)
-    except grading.GradingError as exc:
+        limits = Limits(
+            memory_bytes=parse_size(memory),
+            processes=processes,
+            disk_bytes=parse_size(disk),
+            wall_seconds=wall,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    try:
+        outcome = grading.grade(
+            submissions,
+            out_dir,
+            root=root,
+            timeout=timeout,
+            echo=click.echo,
+            workers=workers,
+            sandbox=not no_sandbox,
+            limits=limits,
+            only=only,
+        )
+    except (grading.GradingError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(outcome))
 
