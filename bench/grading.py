@@ -6,8 +6,8 @@
 The class: ``--trainees`` copies of the released notebook (nbgrader's generate_assignment output,
 checksums and all) with every solution cell filled from ``solutions/<assignment>`` — what a
 trainee who solved everything hands in. Plain nbgrader: ``nbgrader autograde <assignment>`` in a
-course folder holding ``source/``, ``release/`` and ``submitted/<trainee>/``, its gradebook made
-beforehand, one kernel after the other (nbgrader has no parallel mode). Ours: ``loyalty grade``
+course folder holding ``source/``, ``release/`` and ``submitted/<trainee>/``, its gradebook (from
+generate_assignment) reset before each round, one kernel after the other (nbgrader has no parallel mode). Ours: ``loyalty grade``
 with the sandbox on and its defaults (two workers), hidden tests, feedback pages and CSVs included.
 Both run as subprocesses with the venv's ``bin`` first on PATH; rounds are interleaved so load on
 a shared machine hits both alike. Wall seconds and CPU seconds (children's user+sys, from
@@ -64,6 +64,7 @@ def _solved_class(assignment: str, trainees: int, base: Path) -> tuple[Path, Pat
     )
     (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
     _timed([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"], course)
+    shutil.copy(course / "gradebook.db", course / "gradebook.released.db")
     released = course / "release" / assignment
     subs = base / "submissions"
     for nb_path in sorted((course / "source" / assignment).glob("*.ipynb")):
@@ -109,7 +110,7 @@ def main() -> None:
         course, subs = _solved_class(args.assignment, args.trainees, base)
         runs: dict[str, list[tuple[float, float]]] = {"nbgrader": [], "loyalty": []}
         for round_ in range(args.repeats):
-            (course / "gradebook.db").unlink(missing_ok=True)
+            shutil.copy(course / "gradebook.released.db", course / "gradebook.db")
             shutil.rmtree(course / "autograded", ignore_errors=True)
             cmd = [str(BIN / "nbgrader"), "autograde", args.assignment, "--force"]
             runs["nbgrader"].append(_timed(cmd, course))
