@@ -16,7 +16,7 @@ messages: venv-test
 	$(BIN)/pybabel -q update --no-fuzzy-matching -D loyalty -l ru -i loyalty_lib/i18n/locale/loyalty.pot \
 	  -d loyalty_lib/i18n/locale
 
-.PHONY: messages test-browser test-floors run test lab lint format bench exercises samples clean venv venv-test browser
+.PHONY: messages test-browser test-floors run test lab lint format bench exercises samples clean venv venv-test browser sandbox
 
 # uv resolves and installs in parallel (about 1 minute instead of pip's 2 on CI's 2 cores); it
 # installs the same versions from the same pyproject.toml. pip is the fallback if uv is unavailable.
@@ -48,7 +48,7 @@ COURSE_LANG ?= en
 run: venv
 	$(BIN)/loyalty run --lang $(COURSE_LANG) --out $(OUT)/course$(if $(filter-out en,$(COURSE_LANG)),-$(COURSE_LANG))
 
-test: venv-test browser
+test: venv-test browser sandbox
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
@@ -62,7 +62,7 @@ test-browser: venv-test browser
 # Deselected: the stored 00 compared byte for byte, images included; PNG bytes depend on
 # matplotlib's version, and the stored notebooks are written with the versions `make test` gets.
 FLOORS := .venv-floors
-test-floors: browser
+test-floors: browser sandbox
 	rm -rf $(FLOORS)
 	$(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install -q uv
@@ -78,6 +78,15 @@ browser:
 	  echo "installing chromium for browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "could not install chromium: browser tests will be skipped with a reason"; \
+	fi
+
+# `loyalty grade` runs every submission's kernel in bubblewrap (and refuses without it); the
+# hostile-submission tests need it too. Installed like Chromium when apt is available.
+sandbox:
+	@if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing bubblewrap for the grading sandbox"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
+	    || echo "could not install bubblewrap: `loyalty grade` refuses without it (or --no-sandbox)"; \
 	fi
 
 lab: venv

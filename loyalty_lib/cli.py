@@ -392,15 +392,90 @@ def _exercises(grading, check: bool, root: Path) -> None:  # noqa: ANN001 - the 
 @click.option("--lms", type=click.Choice(["canvas", "moodle"]), help="Write that LMS's import CSV.")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="trainee→LMS CSV.")
 @click.option("--similarity-threshold", type=float, default=0.5, show_default=True)
-def grade(submissions: Path, out_dir: Path, root: Path, timeout: int, **export) -> None:
+@click.option(
+    "--only",
+    metavar="TRAINEE",
+    default=None,
+    help="Regrade this trainee alone into the results of an earlier run in --out "
+    "(the other trainees' rows and feedback are kept as they are).",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run the kernels without the bubblewrap sandbox (only for submissions you trust).",
+)
+@click.option(
+    "--memory",
+    default="2G",
+    show_default=True,
+    metavar="SIZE",
+    help="Memory cap per kernel process (address space), e.g. 2G, 512M.",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Process cap per submission.",
+)
+@click.option(
+    "--disk",
+    default="200M",
+    show_default=True,
+    metavar="SIZE",
+    help="Cap on disk writes per submission (scratch /tmp and home, any one file).",
+)
+@click.option(
+    "--wall",
+    type=click.IntRange(min=1),
+    default=900,
+    show_default=True,
+    help="Wall-clock cap per submission, seconds (its kernel is killed after it).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Parallel kernels."
+)
+def grade(
+    submissions: Path,
+    out_dir: Path,
+    root: Path,
+    timeout: int,
+    only: str | None,
+    no_sandbox: bool,
+    memory: str,
+    processes: int,
+    disk: str,
+    wall: int,
+    workers: int,
+    **export,
+) -> None:
     """Autograde SUBMISSIONS/<trainee>/<assignment>/<notebook>.ipynb with hidden tests."""
     from loyalty_lib import grading
     from loyalty_lib.grading import exports
+    from loyalty_lib.grading.sandbox import Limits, parse_size
 
+    try:
+        limits = Limits(
+            memory_bytes=parse_size(memory),
+            processes=processes,
+            disk_bytes=parse_size(disk),
+            wall_seconds=wall,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
     try:
         options = exports.options_from_cli(submissions, **export)
         outcome = grading.grade(
-            submissions, out_dir, root=root, timeout=timeout, echo=click.echo, exports=options
+            submissions,
+            out_dir,
+            root=root,
+            timeout=timeout,
+            echo=click.echo,
+            workers=workers,
+            sandbox=not no_sandbox,
+            limits=limits,
+            only=only,
+            exports=options,
         )
     except (grading.GradingError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -26,13 +26,13 @@ import dataclasses
 import os
 import re
 import struct
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import loyalty_lib
+from loyalty_lib._pool import run_each
 
 KERNEL_NAME = "python3"
 #: Seconds a single cell may run before the notebook is declared failed.
@@ -278,13 +278,6 @@ def execute_notebook(
     return output_path
 
 
-def _worker_init() -> None:
-    """Pool worker start-up. jsonschema (via nbformat) imports ``rfc3987_syntax``, which compiles
-    a grammar at import time (~2 s per process, jsonschema issue #1392); it serves only IRI format
-    checks, which notebook validation never uses, so these single-purpose workers skip it."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-
 def _run_job(job: NotebookJob) -> Path | NotebookFailure:
     """Pool worker: failures come back as data, so one broken lesson does not stop the others."""
     try:
@@ -315,27 +308,10 @@ def execute_many(
     results: list[Path | NotebookFailure | None] = [None] * len(jobs)
     bar = tqdm(total=len(jobs), desc=desc, unit="nb", disable=not progress)
     try:
-        if workers == 1 or len(jobs) <= 1:
-            for i, job in enumerate(jobs):
-                bar.set_postfix_str(job.input_path.name)
-                results[i] = _run_job(job)
-                bar.update()
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            # spawn, not fork: forking a process that already holds zmq/tqdm threads can deadlock,
-            # and each spawned worker pays the papermill import once for all its notebooks.
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init
-            ) as pool:
-                futures = {pool.submit(_run_job, job): i for i, job in enumerate(jobs)}
-                for future in as_completed(futures):
-                    i = futures[future]
-                    results[i] = future.result()
-                    bar.set_postfix_str(jobs[i].input_path.name)
-                    bar.update()
+        for i, result in run_each(_run_job, jobs, workers=workers):
+            results[i] = result
+            bar.set_postfix_str(jobs[i].input_path.name)
+            bar.update()
     finally:
         bar.close()
     failures = [r for r in results if isinstance(r, NotebookFailure)]

@@ -96,9 +96,9 @@ def _prepare_nbgrader() -> None:
 
 
 def _worker_init() -> None:
-    # jsonschema imports rfc3987_syntax (if installed) only for 'iri' format checks, which
-    # notebooks never use; building its grammar costs ~2 s per process. Workers are ours alone.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from loyalty_lib._pool import skip_iri_grammar
+
+    skip_iri_grammar()
     # Kernels inherit the worker's stdout/stderr and chatter there; keep the parent's progress bar
     # readable (everything useful is in grading.log).
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from loyalty_lib._pool import run_each
 from loyalty_lib._result import Result
 from loyalty_lib.grading._nbgrader import (
     _IGNORE,
@@ -105,6 +106,7 @@ def grade(
     sandbox: bool = True,
     limits: Limits | None = None,
     exports: ExportOptions | None = None,
+    only: str | None = None,
 ) -> GradeOutcome:
     """Autograde ``submissions_dir/<trainee>/<assignment>/<notebook>.ipynb`` with hidden tests.
 
@@ -117,6 +119,12 @@ def grade(
     ``errors.csv`` (trainee, assignment, problem), ``feedback/<trainee>/<assignment>.html``,
     ``gradebook.db`` (nbgrader gradebook with every score, rewritten each run), ``grading.log``;
     with ``exports`` also late penalties, the LMS file, ``similarity.*``, ``manual_review.csv``.
+
+    Each kernel runs in the sandbox of :mod:`loyalty_lib.grading.sandbox` with ``limits``;
+    without bubblewrap this raises :class:`GradingError` naming the missing piece, unless
+    ``sandbox=False`` (warned once through ``echo``). ``only="TRAINEE"`` regrades that trainee
+    alone into an ``out_dir`` of an earlier run: the other trainees' rows in the CSV files are
+    carried over unchanged, their feedback pages are not touched, ``grading.log`` gains a section.
     """
     from tqdm import tqdm
 
@@ -147,6 +155,11 @@ def grade(
         raise ValueError(
             f"{submissions_dir} has no trainee folders (expected <trainee>/<assignment>/)"
         )
+    previous: list[dict[str, Any]] = []
+    if only is not None:
+        if only not in trainees:
+            raise ValueError(f"--only {only}: no folder {submissions_dir / only}")
+        previous = _previous_results(out_dir, exclude=only)
     submitted = {p.name for t in trainees for p in (submissions_dir / t).iterdir() if p.is_dir()}
     unknown = sorted(submitted - set(solutions) - {".ipynb_checkpoints"})
     assignments = sorted(submitted & set(solutions))
@@ -182,35 +195,18 @@ def grade(
                 sandbox=sandbox,
                 limits=limits,
             )
-            for t in trainees
+            for t in ([only] if only is not None else trainees)
             for a in assignments
         ]
         results: list[dict[str, Any]] = []
         progress = tqdm(total=len(jobs), desc="grading", unit="submission", file=sys.stderr)
-        if workers <= 1 or len(jobs) == 1:
-            for job in jobs:
-                results.append(_grade_job_safely(job))
-                progress.update()
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            # spawn, not fork: the parent may hold threads/event loops (pytest, Jupyter) that fork breaks.
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init
-            ) as pool:
-                futures = {pool.submit(_grade_job_safely, job): job for job in jobs}
-                for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        results.append(future.result())
-                    except Exception as exc:  # a worker process died: that submission only
-                        results.append(_failed(job, f"grading failed: {type(exc).__name__}: {exc}"))
-                    progress.update()
+        for _index, result in run_each(
+            _grade_job_safely, jobs, workers=workers, initializer=_worker_init, on_crash=_crashed
+        ):
+            results.append(result)
+            progress.update()
         progress.close()
-        results.sort(key=lambda r: (r["trainee"], r["assignment"]))
-        for t in trainees:
+        for t in [only] if only is not None else trainees:
             for a in unknown:
                 if (submissions_dir / t / a).is_dir():
                     results.append(
@@ -222,9 +218,17 @@ def grade(
                             "problems": [f"unknown assignment: no solutions/{a}/ (not graded)"],
                         }
                     )
-        _write_outputs(out_dir, results, template / "gradebook.db", assignments)
+        results.sort(key=lambda r: (r["trainee"], r["assignment"]))
+        every = sorted(previous + results, key=lambda r: (r["trainee"], r["assignment"]))
+        earlier_reviews = _previous_reviews(out_dir, exclude=only) if only is not None else []
+        _write_outputs(out_dir, every, template / "gradebook.db", assignments)
         if exports is not None:
-            finish_results(out_dir, submissions_dir, solutions, results, exports, echo)
+            # penalties, the LMS file and similarity cover the whole class, --only or not
+            finish_results(out_dir, submissions_dir, solutions, every, exports, echo)
+            if earlier_reviews:
+                _append_reviews(out_dir, earlier_reviews)
+        if only is not None:  # a fresh set of pages for this trainee, nobody else's touched
+            shutil.rmtree(out_dir / "feedback" / only, ignore_errors=True)
         feedback_log = io.StringIO()
         _write_feedback(
             out_dir,
@@ -235,6 +239,9 @@ def grade(
         )
         log_lines += [f"==== {r['trainee']} / {r['assignment']}\n{r['log']}" for r in results]
         log_lines.append(f"==== feedback\n{feedback_log.getvalue()}")
+        if only is not None and (out_dir / "grading.log").is_file():
+            earlier = (out_dir / "grading.log").read_text(encoding="utf-8")
+            log_lines.insert(0, f"{earlier}\n==== regraded with --only {only}")
         (out_dir / "grading.log").write_text("\n".join(log_lines), encoding="utf-8")
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
@@ -245,12 +252,81 @@ def grade(
             echo(f"{r['trainee']}/{r['assignment']}: {problem}")
     return GradeOutcome(
         n_submissions=len(jobs),
-        n_trainees=len(trainees),
+        n_trainees=1 if only is not None else len(trainees),
         n_assignments=len(assignments),
         n_with_problems=len(with_problems),
         seconds=round(time.perf_counter() - started, 1),
         out_dir=str(out_dir),
     )
+
+
+def _previous_reviews(out_dir: Path, *, exclude: str) -> list[dict[str, str]]:
+    """manual_review.csv rows of an earlier run, all trainees but ``exclude`` (for ``--only``)."""
+    import csv
+
+    path = out_dir / "manual_review.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [row for row in csv.DictReader(fh) if row.get("trainee") != exclude]
+
+
+def _append_reviews(out_dir: Path, rows: list[dict[str, str]]) -> None:
+    """Put the other trainees' earlier manual-review rows back beside this run's."""
+    import csv
+
+    path = out_dir / "manual_review.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        columns, fresh = list(reader.fieldnames or []), list(reader)
+    every = sorted(rows + fresh, key=lambda r: (r.get("trainee", ""), r.get("assignment", "")))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(every)
+
+
+def _previous_results(out_dir: Path, *, exclude: str) -> list[dict[str, Any]]:
+    """The rows and problems of an earlier run in ``out_dir``, all trainees but ``exclude``."""
+    import csv
+
+    grades, errors = out_dir / "grades.csv", out_dir / "errors.csv"
+    if not grades.is_file() or not errors.is_file():
+        raise GradingError(
+            f"--only needs the results of an earlier run in {out_dir} (grades.csv and errors.csv); "
+            "grade the whole class first"
+        )
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def entry(trainee: str, assignment: str) -> dict[str, Any]:
+        return by_key.setdefault(
+            (trainee, assignment),
+            {"trainee": trainee, "assignment": assignment, "rows": [], "problems": [], "log": ""},
+        )
+
+    with open(grades, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["trainee"] != exclude:
+                entry(row["trainee"], row["assignment"])["rows"].append(
+                    (
+                        row["trainee"],
+                        row["assignment"],
+                        row["notebook"],
+                        row["task"],
+                        float(row["points"]),
+                        float(row["max_points"]),
+                    )
+                )
+    with open(errors, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["trainee"] != exclude:
+                entry(row["trainee"], row["assignment"])["problems"].append(row["problem"])
+    return list(by_key.values())
+
+
+def _crashed(job: _Job, exc: BaseException) -> dict[str, Any]:
+    """A worker process died (killed, out of memory): that submission only scores 0."""
+    return _failed(job, f"grading failed: {type(exc).__name__}: {exc}")
 
 
 def _failed(job: _Job, problem: str, log: str = "") -> dict[str, Any]:

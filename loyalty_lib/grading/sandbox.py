@@ -70,6 +70,24 @@ class Limits:
                 raise ValueError(f"sandbox limit {name} must be a positive integer, got {value!r}")
 
 
+_UNITS = {"": 1, "B": 1, "K": 1_000, "M": 1_000_000, "G": 1_000_000_000}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``"2G"``, ``"512M"``, ``"64K"`` or a plain byte count (decimal units)."""
+    raw = str(text).strip().upper().removesuffix("B") if str(text).strip().upper() != "B" else ""
+    number, unit = (raw[:-1], raw[-1]) if raw and raw[-1] in "KMG" else (raw, "")
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(
+            f"not a size: {text!r} (write e.g. 2G, 512M or a number of bytes)"
+        ) from None
+    if value <= 0:
+        raise ValueError(f"a size must be positive, got {text!r}")
+    return int(value * _UNITS[unit])
+
+
 @functools.cache
 def sandbox_problem() -> str | None:
     """Why no sandbox can be made on this machine (a sentence naming the missing piece), or None."""
@@ -218,7 +236,9 @@ def kernel_command(
         **(env or {}),
     }
     jail = ["bwrap", "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc"]
-    jail += ["--unshare-uts", "--hostname", "sandbox", "--clearenv"]
+    # --new-session: the kernel cannot push keystrokes into the grader's terminal (TIOCSTI), and
+    # its own process group is what an interrupt request signals
+    jail += ["--unshare-uts", "--hostname", "sandbox", "--new-session", "--clearenv"]
     for key, value in environment.items():
         jail += ["--setenv", key, value]
     jail += ["--ro-bind", "/usr", "/usr"]
@@ -263,6 +283,18 @@ def kernel_manager_class() -> type:
         processes = Int(Limits.processes).tag(config=True)
         disk_bytes = Int(Limits.disk_bytes).tag(config=True)
         wall_seconds = Int(Limits.wall_seconds).tag(config=True)
+
+        @property
+        def kernel_spec(self):  # noqa: ANN202 - jupyter_client's own property
+            # Interrupt by message, never by signal: jupyter_client signals the whole process
+            # group it launched, which holds timeout and bwrap too; SIGINT killed the outer bwrap
+            # (no handler) and with it the kernel (--die-with-parent), so every per-cell timeout
+            # became a dead kernel. The kernel's control thread answers an interrupt_request by
+            # signalling only itself (and its children: bwrap --new-session made it a group leader).
+            spec = super().kernel_spec
+            if spec is not None:
+                spec.interrupt_mode = "message"
+            return spec
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             argv = super().format_kernel_cmd(extra_arguments)

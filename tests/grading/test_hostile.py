@@ -44,10 +44,20 @@ def _attacks(listener_port: int, other_notebook: Path) -> dict[str, str]:
     solutions = [str(ROOT / "solutions"), str(FIXTURES / "solutions")]
     return {
         # reads the real solutions/ and the fixture's by absolute path, and searches the disk
+        # (os.walk, not a recursive glob: glob's "**" follows /proc/self/root and /proc/*/cwd
+        # links and never ends, which would test the per-cell timeout instead of the sandbox; the
+        # WIP version did that and scored 0 for task 1 because of the timeout, not the sandbox)
         "read_solutions": f"""
-import glob, os
+import glob, os, sys
 found = [p for p in {solutions!r} if os.path.exists(p)]
-found += glob.glob("/**/solutions/*/*.ipynb", recursive=True)
+# everything but the kernel's own files and the read-only system and Python environment (80,000
+# files of /usr and the interpreter: 4 s of walking, and the project is never under them)
+skip = {{"/proc", "/sys", "/dev", "/usr", sys.prefix, sys.base_prefix}}
+for top, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if os.path.join(top, d) not in skip]
+    parts = top.split(os.sep)
+    found += [top for d in ("solutions", "source") if d in parts and files]
+    found += [os.path.join(top, f) for f in files if f == "fixture.ipynb" and top != os.getcwd()]
 found += glob.glob("../../../source/*/*.ipynb")
 """
         + _then("not found"),

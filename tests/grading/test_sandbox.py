@@ -1,0 +1,122 @@
+"""Sandbox options of ``loyalty grade``: sizes, refusal without bubblewrap, ``--only`` regrades."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from loyalty_lib import cli, grading
+from loyalty_lib.grading import autograde, sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "grading_fixtures"
+ASSIGNMENT, NOTEBOOK = "01-fixture", "fixture"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2G", 2_000_000_000),
+        ("512M", 512_000_000),
+        ("64k", 64_000),
+        ("1000", 1000),
+        ("1.5GB", 1_500_000_000),
+    ],
+)
+def test_parse_size_reads_decimal_units(text, expected):
+    assert sandbox.parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "two gigs", "-1G", "0"])
+def test_parse_size_refuses_what_is_not_a_size(text):
+    with pytest.raises(ValueError, match="size"):
+        sandbox.parse_size(text)
+
+
+def test_limits_must_be_positive_integers():
+    with pytest.raises(ValueError, match="processes"):
+        sandbox.Limits(processes=0)
+
+
+def test_cli_refuses_without_bubblewrap_and_names_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(autograde, "sandbox_problem", lambda: "'bwrap' was not found on PATH")
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "grade",
+            str(FIXTURES / "submissions"),
+            "--out",
+            str(tmp_path / "o"),
+            "--root",
+            str(FIXTURES),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "'bwrap' was not found on PATH" in result.output and "--no-sandbox" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_rejects_a_bad_memory_size(tmp_path):
+    result = CliRunner().invoke(
+        cli.main,
+        ["grade", str(FIXTURES / "submissions"), "--out", str(tmp_path / "o"), "--memory", "lots"],
+    )
+    assert result.exit_code == 2 and "not a size" in result.output
+
+
+def test_only_needs_an_earlier_run(tmp_path):
+    with pytest.raises(grading.GradingError, match="--only needs the results of an earlier run"):
+        grading.grade(FIXTURES / "submissions", tmp_path / "out", root=FIXTURES, only="perfect")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rows(path: Path, trainee: str) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [r for r in csv.DictReader(fh) if r["trainee"] == trainee]
+
+
+@pytest.mark.skipif(sandbox.sandbox_problem() is not None, reason="no sandbox on this machine")
+def test_only_regrades_one_trainee_and_leaves_the_others_byte_for_byte(tmp_path):
+    subs = tmp_path / "subs"
+    for trainee in ("perfect", "partial", "blank"):
+        shutil.copytree(FIXTURES / "submissions" / trainee, subs / trainee)
+    out = tmp_path / "out"
+    grading.grade(subs, out, root=FIXTURES, timeout=20, echo=lambda _: None, workers=2)
+    others = {
+        p: _sha(p) for t in ("perfect", "blank") for p in sorted((out / "feedback" / t).iterdir())
+    }
+    assert others  # each trainee had a feedback page to protect
+    before = {
+        f: {t: _rows(out / f, t) for t in ("perfect", "blank")}
+        for f in ("grades.csv", "errors.csv")
+    }
+    assert [float(r["points"]) for r in _rows(out / "grades.csv", "partial")] == [2, 0, 5]
+
+    # the trainee hands in a corrected notebook (the perfect one) and is regraded alone
+    shutil.copy(
+        subs / "perfect" / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
+        subs / "partial" / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
+    )
+    (subs / "blank" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").unlink()  # must NOT be regraded
+    outcome = grading.grade(
+        subs, out, root=FIXTURES, timeout=20, echo=lambda _: None, only="partial"
+    )
+
+    assert outcome.n_submissions == 1
+    assert {p: _sha(p) for p in others} == others
+    for name, rows in before.items():
+        assert {t: _rows(out / name, t) for t in ("perfect", "blank")} == rows
+    assert [float(r["points"]) for r in _rows(out / "grades.csv", "partial")] == [2, 3, 5]
+    with open(out / "grades_summary.csv", newline="", encoding="utf-8") as fh:
+        totals = {r["trainee"]: float(r["total"]) for r in csv.DictReader(fh)}
+    assert totals == {"blank": 0.0, "partial": 10.0, "perfect": 10.0}
+    assert (out / "feedback" / "partial" / f"{ASSIGNMENT}.html").is_file()
+    assert "regraded with --only partial" in (out / "grading.log").read_text(encoding="utf-8")
