@@ -10,14 +10,17 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # numpy/pandas load lazily: `loyalty --help` must stay light
+    import pandas as pd
 
 
 def _plain(value: Any) -> Any:
     """Convert numpy / pandas scalars and containers to JSON-ready Python values."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, Result):
         return value.to_dict()
     if isinstance(value, pd.DataFrame):
@@ -44,6 +47,9 @@ def _plain(value: Any) -> Any:
 def _fmt(value: Any) -> str:
     """A field value for the HTML table, through :mod:`loyalty_lib.i18n` (locale separators, at most
     four significant digits below 10,000 and never more than three decimals)."""
+    import numpy as np
+    import pandas as pd
+
     from loyalty_lib.i18n import fmt_count, fmt_number
 
     if isinstance(value, bool | np.bool_):
@@ -82,6 +88,8 @@ class Result:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per field: ``field``, ``value`` (for display and export)."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "field": [f.name for f in dataclasses.fields(self)],

@@ -22,11 +22,10 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import math
+import sys
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from babel import numbers as _bn
 
 LANGUAGES = ("en", "ru")
@@ -67,10 +66,14 @@ def _locale(lang: str | None) -> str:
 
 
 def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
+    # pandas/numpy are looked up, not imported: a value of theirs means they are loaded already,
+    # and `loyalty --help` (which formats nothing of theirs) must not pay for importing them.
+    pd, np = sys.modules.get("pandas"), sys.modules.get("numpy")
+    if value is None or (pd is not None and (value is pd.NA or value is pd.NaT)):
         return True
+    floats = (float, np.floating) if np is not None else float
     try:
-        return bool(isinstance(value, float | np.floating) and not math.isfinite(value))
+        return bool(isinstance(value, floats) and not math.isfinite(value))
     except TypeError:
         return False
 
@@ -191,5 +194,9 @@ def fmt_date(value: Any, *, lang: str | None = None) -> str:
     """A day: ``2025-12-31`` in English, ``31.12.2025`` in Russian."""
     if _missing(value):
         return "—"
-    day = pd.Timestamp(value).date() if not isinstance(value, _dt.date) else value
+    if not isinstance(value, _dt.date):
+        import pandas as pd
+
+        value = pd.Timestamp(value).date()
+    day = value
     return day.strftime("%d.%m.%Y") if (lang or _language) == "ru" else day.isoformat()

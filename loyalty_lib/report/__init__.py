@@ -52,44 +52,52 @@ from loyalty_lib.report._settings import (
     parameters_cell,
     settings_from,
 )
-from loyalty_lib.report.build import (  # noqa: F401
-    ReportInputError,
-    ReportOutcome,
-    _prepare_out_dir,
-    build_report,
-    check_inputs,
-)
-from loyalty_lib.report.case import (
-    Case,
-    _check_settings,  # noqa: F401  (tests and the template use it)
-    _implied_end,  # noqa: F401
-    load_inputs,
-    open_case,
-    quality_record,
-)
-from loyalty_lib.report.display import Skipped
-from loyalty_lib.report.rules import (
-    ASPECT_ACTIONS,
-    REASON_ACTIONS,
-    RULES,
-    findings,
-    recommendations,
-    recommendations_section,
-    rules_table,
-)
-from loyalty_lib.report.sections import (
-    campaign_section,
-    churn_section,
-    clv_section,
-    data_quality,
-    headlines,
-    ltv_section,
-    nps_section,
-    quality_appendix,
-    segments_section,
-    title_block,
-    write_summary,
-)
+
+# The section library (pandas, numpy, the models) loads on first use, so that the CLI can read
+# the settings table for its options without paying for it (`loyalty --help` stays light).
+_LAZY = {
+    "Case": "case",
+    "_check_settings": "case",
+    "_implied_end": "case",
+    "load_inputs": "case",
+    "open_case": "case",
+    "quality_record": "case",
+    "ReportInputError": "build",
+    "ReportOutcome": "build",
+    "_prepare_out_dir": "build",
+    "build_report": "build",
+    "check_inputs": "build",
+    "Skipped": "display",
+    "ASPECT_ACTIONS": "rules",
+    "REASON_ACTIONS": "rules",
+    "RULES": "rules",
+    "findings": "rules",
+    "recommendations": "rules",
+    "recommendations_section": "rules",
+    "rules_table": "rules",
+    "campaign_section": "sections",
+    "churn_section": "sections",
+    "clv_section": "sections",
+    "data_quality": "sections",
+    "headlines": "sections",
+    "ltv_section": "sections",
+    "nps_section": "sections",
+    "quality_appendix": "sections",
+    "segments_section": "sections",
+    "title_block": "sections",
+    "write_summary": "sections",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"loyalty_lib.report.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'loyalty_lib.report' has no attribute {name!r}")
+
 
 __all__ = [
     "SETTINGS",
