@@ -15,6 +15,11 @@ from collections.abc import Mapping, Sequence
 # Beyond this a shape parameter has drifted off towards infinity. Fits of real customer bases
 # stay below ~100 (CDNOW: BG/NBD b = 2.4, Pareto/NBD β = 11.7, BG/BB δ = 2.8).
 RUNAWAY_SHAPE = 1e4
+# A Gamma shape is flagged much earlier: its coefficient of variation is 1/sqrt(shape), so beyond
+# 100 the rates differ by less than 10 % across customers — no heterogeneity worth the name — and
+# the optimiser of a flat ridge often stops in the hundreds (Pareto/NBD: r ≈ 200 on data with one
+# common purchase rate) rather than running on to 1e4.
+RUNAWAY_GAMMA_SHAPE = 100.0
 
 
 def unidentified_notes(
@@ -48,7 +53,7 @@ def unidentified_notes(
             )
     for shape_name, rate_name, meaning in gamma_pairs:
         shape, rate = params[shape_name], params[rate_name]
-        if shape > RUNAWAY_SHAPE:
+        if shape > RUNAWAY_GAMMA_SHAPE:
             notes.append(
                 f"{shape_name} = {shape:.3g} drifted to the edge of the parameter space: "
                 f"{meaning} show no spread across customers; only their mean, "

@@ -58,11 +58,14 @@ def test_predictions_match_simulation() -> None:
 
 def test_fit_recovers_simulated_parameters_and_weights_equal_rows() -> None:
     params = {"r": 0.6, "alpha": 10.0, "s": 0.8, "beta": 12.0}
-    sim = simulate(params, np.random.default_rng(1).integers(20, 60, 20_000).astype(float), seed=4)
-    sim["recency"] = np.floor(sim["recency"])  # whole weeks: ties, so grouping has work to do
+    sim = simulate(params, np.random.default_rng(1).integers(50, 150, 20_000).astype(float), seed=4)
     fit = ParetoNBD(freq="W").fit(sim["frequency"], sim["recency"], sim["T"])
     for k, v in params.items():
-        assert fit.params[k] == pytest.approx(v, rel=0.25), k
+        assert fit.params[k] == pytest.approx(v, rel=0.1), k
+    # Whole weeks give ties, so grouping has work to do. (Flooring the recency also biases the
+    # dropout rate — customers look less recent than they were — so it is not used for recovery.)
+    sim["recency"] = np.floor(sim["recency"])
+    fit = ParetoNBD(freq="W").fit(sim["frequency"], sim["recency"], sim["T"])
     counts = sim.groupby(["frequency", "recency", "T"]).size().reset_index(name="n")
     grouped = ParetoNBD(freq="W").fit(
         counts["frequency"], counts["recency"], counts["T"], weights=counts["n"]
@@ -86,5 +89,5 @@ def test_unidentified_warning_names_the_ratio() -> None:
     big_t = np.full(n, 50.0)
     freq = rng.poisson(0.2 * big_t)
     rec = np.where(freq > 0, big_t * rng.random(n) ** (1 / np.maximum(freq, 1)), 0.0)
-    with pytest.warns(UserWarning, match=r"Pareto/NBD fit: r = .*r/alpha = 0\.2"):
+    with pytest.warns(UserWarning, match=r"Pareto/NBD fit: r = .*r/alpha = 0\.(19|20)"):
         ParetoNBD(freq="W").fit(freq, rec, big_t)
