@@ -9,6 +9,7 @@ the nbgrader metadata the tests compare.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 import shutil
@@ -126,7 +127,7 @@ def class_grades(tmp_path_factory):
         grades = list(csv.DictReader(fh))
     with open(out / "errors.csv", encoding="utf-8") as fh:
         errors = list(csv.DictReader(fh))
-    return grades, errors
+    return grades, errors, out
 
 
 def _total(grades, trainee, assignment) -> tuple[float, float]:
@@ -137,7 +138,7 @@ def _total(grades, trainee, assignment) -> tuple[float, float]:
 @pytest.mark.notebooks
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_russian_solution_scores_full_marks_and_blank_exercise_zero(class_grades, assignment):
-    grades, errors = class_grades
+    grades, errors, _out = class_grades
     total = ASSIGNMENTS[assignment][1]
     assert _total(grades, "ru-solution", assignment) == (total, total)
     assert _total(grades, "ru-blank", assignment) == (0, total)
@@ -147,7 +148,7 @@ def test_russian_solution_scores_full_marks_and_blank_exercise_zero(class_grades
 
 @pytest.mark.notebooks
 def test_english_and_russian_nps_submissions_graded_together(class_grades):
-    grades, errors = class_grades
+    grades, errors, _out = class_grades
     assert _total(grades, "en-solution", "01-nps") == (31, 31)
     assert _total(grades, "ru-solution", "01-nps") == (31, 31)
     per_task = {
@@ -164,3 +165,28 @@ def test_english_and_russian_nps_submissions_graded_together(class_grades):
     en_problems = [(e["assignment"], e["problem"]) for e in errors if e["trainee"] == "en-solution"]
     assert ("01-nps", "") not in en_problems
     assert all(a != "01-nps" for a, _ in en_problems), en_problems
+
+
+def _feedback_text(out: Path, trainee: str, assignment: str) -> str:
+    page = (out / "feedback" / trainee / f"{assignment}.html").read_text(encoding="utf-8")
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.mark.notebooks
+def test_russian_feedback_keeps_the_russian_task_text(class_grades):
+    *_, out = class_grades
+    text = _feedback_text(out, "ru-blank", "01-nps")
+    assert "Задача 1 (10 баллов)" in text and "Task 1" not in text
+
+
+@pytest.mark.notebooks
+@pytest.mark.xfail(
+    strict=True,
+    reason="grading overwrites locked test cells from the English solutions/ template, so a "
+    "Russian trainee's feedback shows the English check messages (grading does not pick "
+    "solutions/ru/ for a Russian submission yet)",
+)
+def test_russian_feedback_shows_the_russian_check_messages(class_grades):
+    *_, out = class_grades
+    text = _feedback_text(out, "ru-blank", "01-nps")
+    assert "result — это NPSResult" in text, "the visible check reads in English"
