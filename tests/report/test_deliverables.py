@@ -393,3 +393,26 @@ def test_bad_settings_fail_before_any_notebook_runs(tmp_path, monkeypatch, param
             echo=lambda _: None,
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_ltv_without_any_churn_is_skipped_with_its_reason(tmp_path):
+    """Every customer buys every fortnight up to the end: no quarter loses anyone, so
+    t = 1 / churn is unbounded; the section says so instead of failing the whole report."""
+    import pandas as pd
+
+    from loyalty_lib.report import compute
+
+    days = pd.date_range("2024-01-01", "2025-12-31", freq="14D")
+    tx = pd.DataFrame(
+        [
+            {"customer_id": f"C{c}", "date": d.date(), "amount": 500.0 + c, "order_id": f"{c}-{i}"}
+            for c in range(20)
+            for i, d in enumerate(days)
+        ]
+    )
+    tx.to_csv(tmp_path / "transactions.csv", index=False)
+    case = report.open_case("Steady", data_dir=tmp_path, transactions="transactions.csv")
+    value = compute._section(case, "ltv")
+    assert isinstance(value, report.Skipped) and "churn 0" in value.reason
+    assert case.summary["ltv"]["status"] == "skipped"
+    assert report.headlines(case).frame.iloc[1]["value"] == "skipped"
