@@ -72,12 +72,13 @@ test-floors: browser sandbox
 	PATH=$(abspath $(FLOORS))/bin:$$PATH $(FLOORS)/bin/python -m pytest -n 2 --dist loadfile \
 	  --deselect tests/test_notebooks.py::test_stored_copy_of_00_is_current
 
-# Browser tests need Debian's Chromium; install it when apt is available (CI has apt).
+# Browser tests and report.pdf need Debian's Chromium, the PDF tests poppler-utils' pdftotext;
+# install them when apt is available (CI has apt).
 browser:
-	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing chromium for browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "could not install chromium: browser tests will be skipped with a reason"; \
+	@if { [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null 2>&1; } && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and poppler-utils for browser and PDF tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null) \
+	    || echo "could not install chromium/poppler-utils: browser and PDF tests will be skipped with a reason"; \
 	fi
 
 # `loyalty grade` runs every submission's kernel in bubblewrap (and refuses without it); the

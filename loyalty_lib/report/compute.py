@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +79,12 @@ def _nps(case: Case) -> dict[str, Any] | Skipped:
     }
 
 
+_UNBOUNDED_LIFETIME = (
+    "no customer stopped buying from one quarter to the next (churn 0), so the lifetime t and "
+    "m × a × t have no finite value; the CLV section below uses a finite horizon"
+)
+
+
 @_cached("ltv")
 def _ltv(case: Case) -> dict[str, Any] | Skipped:
     from loyalty_lib import ltv
@@ -85,9 +92,15 @@ def _ltv(case: Case) -> dict[str, Any] | Skipped:
     if not case.has("transactions"):
         return Skipped(SECTIONS["ltv"], _SKIP["transactions"])
     tx = case.tables["transactions"]
-    result = ltv.ltv_from_transactions(
-        tx, period="Q", end=case.observation_end, currency=case.currency
-    )
+    try:
+        result = ltv.ltv_from_transactions(
+            tx, period="Q", end=case.observation_end, currency=case.currency
+        )
+    except ValueError as exc:
+        if "churn 0" not in str(exc):
+            raise
+        # every active customer bought again the next quarter: t = 1 / churn has no finite value
+        return Skipped(SECTIONS["ltv"], _UNBOUNDED_LIFETIME)
     cohorts = ltv.cohort_table(tx, freq="Q", metric="retention")
     curve = ltv.retention_curve(cohorts)
     record = {
@@ -345,7 +358,20 @@ _COMPUTE: dict[str, Callable[[Case], Any]] = {
 }
 
 
+def _note_warnings(case: Case, title: str, caught: list[warnings.WarningMessage]) -> None:
+    """Turn warnings raised while computing a section into plain notes of the report
+    (``case.notes``: the appendix's Notes and ``summary.json["notes"]``). Only the message is
+    kept, never the file and line the warning came from."""
+    for w in caught:
+        note = f"{title}: {' '.join(str(w.message).split())}"
+        if note not in case.notes:
+            case.notes.append(note)
+
+
 def _section(case: Case, name: str) -> dict[str, Any] | Skipped:
-    value = _COMPUTE[name](case)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = _COMPUTE[name](case)
+    _note_warnings(case, SECTIONS[name], caught)
     _record(case, name, value)
     return value

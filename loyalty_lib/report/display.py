@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -104,6 +104,28 @@ class _Table:
                 index=False, border=0, na_rep="—", escape=True, classes="loyalty-table"
             )
         )
+
+
+def noting_warnings(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a section function: a warning raised while it runs (drawing a chart, say) is
+    shown after its output as a plain note (message only), not as a stderr box with a path."""
+    import functools
+
+    @functools.wraps(fn)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        from IPython.display import display
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = fn(*args, **kwargs)
+        notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
+        if notes:
+            display(_Text(notes, heading="Notes"))
+        return out
+
+    return inner
 
 
 def _show(*objects: Any) -> None:

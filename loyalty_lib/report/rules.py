@@ -12,7 +12,7 @@ import pandas as pd
 
 from loyalty_lib.report.case import Case
 from loyalty_lib.report.compute import _campaign, _churn, _clv, _nps, _segments
-from loyalty_lib.report.display import Skipped, _show, _Text
+from loyalty_lib.report.display import Skipped, _show, _Text, noting_warnings
 
 # --------------------------------------------------------------------------------------------
 # recommendations: rules as data
@@ -276,6 +276,7 @@ def rules_table(rules: Sequence[Mapping[str, Any]] = RULES) -> pd.DataFrame:
     )
 
 
+@noting_warnings
 def recommendations_section(case: Case) -> None:
     """The generated recommendations in rule order, each with the seed ids it applies."""
     recs = recommendations(findings(case))

@@ -12,7 +12,15 @@ from loyalty_lib._result import _plain
 from loyalty_lib.report._settings import _EXTRA_ACTIONS, INPUT_KINDS, SECTIONS
 from loyalty_lib.report.case import Case
 from loyalty_lib.report.compute import _benchmark_industry, _clv, _section
-from loyalty_lib.report.display import Skipped, _money, _show, _signed_pct, _Table, _Text
+from loyalty_lib.report.display import (
+    Skipped,
+    _money,
+    _show,
+    _signed_pct,
+    _Table,
+    _Text,
+    noting_warnings,
+)
 from loyalty_lib.report.rules import findings, recommendations
 
 # --------------------------------------------------------------------------------------------
@@ -63,6 +71,7 @@ def data_quality(case: Case) -> _Table:
     )
 
 
+@noting_warnings
 def nps_section(case: Case) -> None:
     """NPS with its interval, band and benchmark [N3][N6][N7], trend [N8], detractor themes [N4]."""
     from loyalty_lib import plots
@@ -82,6 +91,7 @@ def nps_section(case: Case) -> None:
     )
 
 
+@noting_warnings
 def ltv_section(case: Case) -> None:
     """LTV = m × a × t from the transactions [L1] and quarterly acquisition cohorts."""
     from loyalty_lib import plots
@@ -96,6 +106,7 @@ def ltv_section(case: Case) -> None:
     )
 
 
+@noting_warnings
 def clv_section(case: Case) -> None:
     """BG/NBD + Gamma-Gamma CLV: the distribution, P(alive) and the most valuable customers."""
     from loyalty_lib import plots
@@ -133,6 +144,7 @@ def clv_section(case: Case) -> None:
     )
 
 
+@noting_warnings
 def segments_section(case: Case) -> None:
     """RFM map and segments, the seed's VIP / regular / difficult segments [S3] with actions [S5]."""
     from loyalty_lib import plots, segments
@@ -178,6 +190,7 @@ def segments_section(case: Case) -> None:
     _show(*shown)
 
 
+@noting_warnings
 def churn_section(case: Case) -> None:
     """Churn reasons of the last 12 months with intervals and aspect ratings below 3 [S6]."""
     from loyalty_lib import plots
@@ -206,6 +219,7 @@ def churn_section(case: Case) -> None:
     _show(*shown)
 
 
+@noting_warnings
 def campaign_section(case: Case) -> None:
     """Treatment vs control: lift in orders, diff-in-diff in spend and ROI with intervals [E1][E5]."""
     from loyalty_lib import plots
@@ -316,6 +330,7 @@ def headlines(case: Case) -> _Table:
     return _Table(pd.DataFrame(rows), "Headline numbers")
 
 
+@noting_warnings
 def quality_appendix(case: Case) -> None:
     """Every rejected row (up to 200 per file): line, column, value and reason."""
     shown: list[Any] = []
