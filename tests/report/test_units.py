@@ -51,3 +51,18 @@ def test_weekly_summary_read_as_days_is_far_off(summaries):
     daily = _mean_clv(summaries["D"], "D")
     wrong = _mean_clv(summaries["W"], "D")
     assert wrong["clv_mean"] > 3 * daily["clv_mean"]
+
+
+def test_template_parameters_cell_is_generated_from_the_settings_table():
+    # One settings table: the report template's parameters cell is what parameters_cell() writes,
+    # so the template cannot carry its own default (it had gross_margin 0.35 against 0.40).
+    import json
+
+    nb = json.loads((ROOT / "notebooks" / "07_consulting_case.ipynb").read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    source = "".join(cell["source"])
+    lines = source.splitlines()
+    for setting in report.SETTINGS:
+        assert f"{setting.name} = {setting.default!r}  # {setting.help}" in lines, setting.name
+    fixed = [ln for ln in lines if ln.split(" = ")[0] not in {s.name for s in report.SETTINGS}]
+    assert "gross_margin = 0.4  #" in source and not any("gross_margin" in ln for ln in fixed)
