@@ -97,7 +97,7 @@ class ModifiedBetaGeo(CountModel):
     def p_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
         """P(alive at T | x, t_x, T), BDF eq. (4): 1 / (1 + a/(b+x) · ((α+T)/(α+t_x))^(r+x)).
 
-        Below 1 also for x = 0 (unlike BG/NBD): 1/(1 + a/b).
+        Below 1 also for x = 0 (unlike BG/NBD): 1/(1 + a/b · ((α+T)/α)^r).
         """
         x, tx, big_t = validate_rft(frequency, recency, T)
         return _wrap(self._p_alive_raw(x, tx, big_t), (frequency, recency, T), "p_alive")
