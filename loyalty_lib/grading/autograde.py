@@ -182,20 +182,43 @@ def grade(
         )
         log_lines.append(gen_log.getvalue())
         gradebook = (template / "gradebook.db").read_bytes()
+        graded = [only] if only is not None else trainees
+        # A Russian submission is restored from and checked against solutions/ru/<assignment>:
+        # the same code and hidden tests (`loyalty translations --check`), but the locked cells
+        # its trainee reads on the feedback page keep their Russian messages.
+        russian = {
+            (t, a)
+            for t in graded
+            for a in assignments
+            if (root / "solutions" / "ru" / a).is_dir() and _is_russian(submissions_dir / t / a)
+        }
+        gradebook_ru = b""
+        if russian:
+            ru_log = io.StringIO()
+            template_ru = _build_release(
+                root / "solutions" / "ru",
+                sorted({a for _, a in russian}),
+                scratch_root / "template-ru",
+                _quiet_logger("template-ru", ru_log),
+            )
+            log_lines.append(ru_log.getvalue())
+            gradebook_ru = (template_ru / "gradebook.db").read_bytes()
         jobs = [
             _Job(
                 trainee=t,
                 assignment=a,
                 submission_dir=str(submissions_dir / t / a),
-                solutions_dir=str(root / "solutions" / a),
-                gradebook=gradebook,
+                solutions_dir=str(root / "solutions" / "ru" / a)
+                if (t, a) in russian
+                else str(root / "solutions" / a),
+                gradebook=gradebook_ru if (t, a) in russian else gradebook,
                 notebooks=tuple(p.stem for p in solutions[a]),
                 tasks=_tasks_of(solutions[a]),
                 timeout=timeout,
                 sandbox=sandbox,
                 limits=limits,
             )
-            for t in ([only] if only is not None else trainees)
+            for t in graded
             for a in assignments
         ]
         results: list[dict[str, Any]] = []
@@ -258,6 +281,25 @@ def grade(
         seconds=round(time.perf_counter() - started, 1),
         out_dir=str(out_dir),
     )
+
+
+def _is_russian(submission_dir: Path) -> bool:
+    """Is this submission the Russian edition? More Cyrillic than Latin letters in the Markdown of
+    its notebooks (the task text; code is the same in both editions). Unreadable: not Russian."""
+    cyrillic = latin = 0
+    for path in sorted(Path(submission_dir).glob("*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells if isinstance(cells, list) else []:
+            if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
+                continue
+            source = cell.get("source", "")
+            text = "".join(source) if isinstance(source, list) else str(source)
+            cyrillic += sum("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in text)
+            latin += sum("a" <= ch.lower() <= "z" for ch in text)
+    return cyrillic > latin
 
 
 def _previous_reviews(out_dir: Path, *, exclude: str) -> list[dict[str, str]]:

@@ -180,12 +180,6 @@ def test_russian_feedback_keeps_the_russian_task_text(class_grades):
 
 
 @pytest.mark.notebooks
-@pytest.mark.xfail(
-    strict=True,
-    reason="grading overwrites locked test cells from the English solutions/ template, so a "
-    "Russian trainee's feedback shows the English check messages (grading does not pick "
-    "solutions/ru/ for a Russian submission yet)",
-)
 def test_russian_feedback_shows_the_russian_check_messages(class_grades):
     *_, out = class_grades
     text = _feedback_text(out, "ru-blank", "01-nps")
