@@ -247,14 +247,16 @@ def kernel_command(
             jail += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
         elif Path(f"/{link}").is_dir():
             jail += ["--ro-bind", f"/{link}", f"/{link}"]
+    jail += ["--proc", "/proc", "--dev", "/dev"]
+    jail += ["--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
+    jail += ["--size", str(limits.disk_bytes), "--tmpfs", HOME_DIR]
+    # After the tmpfs mounts: a project (or its venv) living under /tmp — a CI checkout, a clone
+    # for a test — must be bound on top of the fresh /tmp, not hidden beneath it.
     seen: set[Path] = set()
     for path in (base, venv, library):
         if path not in seen and not any(path.is_relative_to(p) for p in seen):
             jail += ["--ro-bind", str(path), str(path)]
             seen.add(path)
-    jail += ["--proc", "/proc", "--dev", "/dev"]
-    jail += ["--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
-    jail += ["--size", str(limits.disk_bytes), "--tmpfs", HOME_DIR]
     jail += ["--bind", str(work_dir), WORK_DIR, "--bind", str(sock_dir), str(sock_dir)]
     jail += ["--remount-ro", "/", "--chdir", WORK_DIR]
     clock = ["timeout", "--signal=KILL", str(limits.wall_seconds)]

@@ -134,7 +134,7 @@ SETTINGS: tuple[Setting, ...] = (
         _R.churn_window_days,
         lambda x: _is_number(x) and x > 0,
         "a positive number of days",
-        "No purchase for more days = potentially churning (the churn window).",
+        "No purchase for more days than this: potentially churning (the churn window).",
     ),
     Setting("top_n", 10, _whole, "a whole number >= 1", "Customers listed in the CLV table."),
     Setting(

@@ -120,3 +120,25 @@ def test_only_regrades_one_trainee_and_leaves_the_others_byte_for_byte(tmp_path)
     assert totals == {"blank": 0.0, "partial": 10.0, "perfect": 10.0}
     assert (out / "feedback" / "partial" / f"{ASSIGNMENT}.html").is_file()
     assert "regraded with --only partial" in (out / "grading.log").read_text(encoding="utf-8")
+
+
+def test_a_project_under_tmp_is_bound_on_top_of_the_private_tmp(monkeypatch, tmp_path):
+    # A CI checkout or a test clone under /tmp: the private /tmp tmpfs must come first, else it
+    # hides the venv and the library bound before it and every kernel dies at start-up.
+    from loyalty_lib.grading import sandbox as sb
+
+    library = Path("/tmp/some-clone/loyalty_lib")
+    monkeypatch.setattr(sb, "_library_dir", lambda: library)
+    command = sb.kernel_command(
+        ["python", "-m", "ipykernel_launcher"],
+        work_dir=tmp_path,
+        sock_dir=tmp_path,
+        limits=sb.Limits(memory_bytes=2**31, processes=64, disk_bytes=2**27, wall_seconds=60),
+    )
+    tmpfs = next(
+        i for i, arg in enumerate(command) if arg == "--tmpfs" and command[i + 1] == "/tmp"
+    )
+    bind = next(
+        i for i, arg in enumerate(command) if arg == "--ro-bind" and command[i + 1] == str(library)
+    )
+    assert tmpfs < bind

@@ -66,3 +66,10 @@ def test_template_parameters_cell_is_generated_from_the_settings_table():
         assert f"{setting.name} = {setting.default!r}  # {setting.help}" in lines, setting.name
     fixed = [ln for ln in lines if ln.split(" = ")[0] not in {s.name for s in report.SETTINGS}]
     assert "gross_margin = 0.4  #" in source and not any("gross_margin" in ln for ln in fixed)
+
+
+def test_setting_help_texts_keep_the_parameters_cell_parseable():
+    # papermill reads "name = value  # comment" lines; an "=" inside the comment breaks the line
+    # (inactive_days' help said "more days = potentially churning" and the setting was dropped).
+    for setting in report.SETTINGS:
+        assert "=" not in setting.help, setting.name
