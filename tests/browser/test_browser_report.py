@@ -150,3 +150,48 @@ def test_report_shows_every_figure_and_no_code(report_page, page_screenshot):
     assert errors.count() == 0, errors.all_inner_texts()[:3]
     print(f"requests blocked while offline: {report_page.blocked}")
     page_screenshot(report_page, "report-romashka-example")
+
+
+def test_pdf_pages_render_as_images_with_the_client_on_page_one(report_dir, tmp_path):
+    # The PDF as a client prints it: every page rasterised (pdftoppm, poppler-utils from
+    # `make browser`), none blank, and page 1 (the executive summary) names the client.
+    import shutil
+
+    from PIL import Image, ImageStat
+
+    pdf = report_dir / "report.pdf"
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils missing (make browser installs it)")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(next(ln.split()[-1] for ln in info.stdout.splitlines() if ln.startswith("Pages:")))
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    images = sorted(tmp_path.glob("page*.png"))
+    assert pages >= 2 and len(images) == pages
+    for image in images:
+        with Image.open(image) as im:
+            assert im.width < im.height  # A4 portrait
+            # a blank page has one colour: no spread in the grey levels
+            assert ImageStat.Stat(im.convert("L")).stddev[0] > 5, image.name
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert CLIENT_NAME in first
+
+
+def test_report_reads_at_a_phone_width(browser, report_dir):
+    # 390 px (a phone): the page itself never scrolls sideways; wide tables may scroll inside
+    # their own box, and images shrink to the screen.
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto((report_dir / "report.html").as_uri(), wait_until="load")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    wide_images = page.evaluate(
+        "() => Array.from(document.images).filter(i => i.getBoundingClientRect().right > "
+        "window.innerWidth + 1).length"
+    )
+    context.close()
+    assert overflow <= 1, f"the page is {overflow}px wider than a phone screen"
+    assert wide_images == 0
