@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import Result, sentence_html
+from loyalty_lib.i18n import N_, _, fmt_count, fmt_percent
 from loyalty_lib.nps import nps_group
 from loyalty_lib.segments import CHURN_REASONS, churn_reasons
 from loyalty_lib.stats import check_confidence, wilson_interval
@@ -85,9 +86,18 @@ LOYALTY_KINDS: dict[str, str] = {
 }
 
 
+# Names of the flags the lesson compares, translated when a sentence shows them.
+FLAG_NAMES = (N_("rule"), N_("reference"), N_("truth"))
+
+
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
+
+
+def _nan_percent(value: float) -> str:
+    """A share with no decimals as ``f"{value:.0%}"`` wrote it (``nan%`` when undefined)."""
+    return "nan%" if value != value else fmt_percent(value, decimals=0)
 
 
 def _frame(df: Any, cols: Iterable[str], what: str, *, allow_empty: bool = False) -> pd.DataFrame:
@@ -192,10 +202,28 @@ class RetentionBenchmark(Result):
     verdict: str  # "above", "below" or "in line with"
 
     def __str__(self) -> str:
-        return (
-            f"{self.months}-month retention {self.retention:.1%} (95% CI {self.ci_low:.1%} to "
-            f"{self.ci_high:.1%}; {self.retained:,} of {self.base:,} customers bought again); "
-            f"{self.verdict} the benchmark of {self.benchmark:.0%}"
+        templates = {
+            "above": _(
+                "{months}-month retention {retention} (95% CI {low} to {high}; {retained} of "
+                "{base} customers bought again); above the benchmark of {benchmark}"
+            ),
+            "below": _(
+                "{months}-month retention {retention} (95% CI {low} to {high}; {retained} of "
+                "{base} customers bought again); below the benchmark of {benchmark}"
+            ),
+            "in line with": _(
+                "{months}-month retention {retention} (95% CI {low} to {high}; {retained} of "
+                "{base} customers bought again); in line with the benchmark of {benchmark}"
+            ),
+        }
+        return templates[self.verdict].format(
+            months=self.months,
+            retention=fmt_percent(self.retention),
+            low=fmt_percent(self.ci_low),
+            high=fmt_percent(self.ci_high),
+            retained=fmt_count(self.retained),
+            base=fmt_count(self.base),
+            benchmark=fmt_percent(self.benchmark, decimals=0),
         )
 
 
@@ -313,7 +341,7 @@ def gap_quantiles(
     out = gaps.quantile(qs)
     out.index = [f"{q:.0%}" for q in qs]
     out.index.name = "quantile"
-    return out.rename("days between purchases")
+    return out.rename(_("days between purchases"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,10 +364,17 @@ class LoyaltyMatrix(Result):
     months: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.n:,} surveyed customers, behaviour over {self.months} months: "
-            f"loyal {self.loyal:,}, forced {self.forced:,}, latent {self.latent:,}, "
-            f"at risk {self.at_risk:,}, passive {self.passive:,}"
+        return _(
+            "{n} surveyed customers, behaviour over {months} months: loyal {loyal}, forced "
+            "{forced}, latent {latent}, at risk {at_risk}, passive {passive}"
+        ).format(
+            n=fmt_count(self.n),
+            months=self.months,
+            loyal=fmt_count(self.loyal),
+            forced=fmt_count(self.forced),
+            latent=fmt_count(self.latent),
+            at_risk=fmt_count(self.at_risk),
+            passive=fmt_count(self.passive),
         )
 
     def _repr_html_(self) -> str:
@@ -459,12 +494,19 @@ class FlagAgreement(Result):
 
     def __str__(self) -> str:
         flagged, churners = self.both + self.flag_only, self.both + self.reference_only
-        return (
-            f"{self.flag_name} and {self.reference_name} agree on {self.agreement:.1%} of "
-            f"{self.n:,} customers; of the {flagged:,} flagged by {self.flag_name}, "
-            f"{self.precision:.0%} are churners by {self.reference_name} (precision); "
-            f"{self.flag_name} catches {self.recall:.0%} of the {churners:,} churners by "
-            f"{self.reference_name} (recall)"
+        return _(
+            "{flag} and {reference} agree on {agreement} of {n} customers; of the {flagged} "
+            "flagged by {flag}, {precision} are churners by {reference} (precision); {flag} "
+            "catches {recall} of the {churners} churners by {reference} (recall)"
+        ).format(
+            flag=_(self.flag_name),
+            reference=_(self.reference_name),
+            agreement=fmt_percent(self.agreement),
+            n=fmt_count(self.n),
+            flagged=fmt_count(flagged),
+            precision=_nan_percent(self.precision),
+            recall=_nan_percent(self.recall),
+            churners=fmt_count(churners),
         )
 
     def _repr_html_(self) -> str:
@@ -488,10 +530,13 @@ def compare_flags(
     # rows: the flag; columns: the reference
     table = pd.DataFrame(
         {
-            f"{reference_name}: churn": [both, reference_only],
-            f"{reference_name}: active": [flag_only, neither],
+            _("{name}: churn").format(name=_(reference_name)): [both, reference_only],
+            _("{name}: active").format(name=_(reference_name)): [flag_only, neither],
         },
-        index=[f"{flag_name}: churn", f"{flag_name}: active"],
+        index=[
+            _("{name}: churn").format(name=_(flag_name)),
+            _("{name}: active").format(name=_(flag_name)),
+        ],
     )
     n = a.size
     nan = float("nan")
@@ -521,11 +566,13 @@ class TruthCheck(Result):
 
     def __str__(self) -> str:
         if not self.available or self.result is None:
-            return (
-                f"no ground truth ({self.source} not found): real clients do not tell you who "
+            return _(
+                "no ground truth ({source} not found): real clients do not tell you who "
                 "has left, so judge the flag by what the win-back campaign finds"
-            )
-        return f"against the ground truth in {self.source}: {self.result}"
+            ).format(source=self.source)
+        return _("against the ground truth in {source}: {result}").format(
+            source=self.source, result=self.result
+        )
 
     def _repr_html_(self) -> str:
         return sentence_html(self, None if self.result is None else self.result.table)

@@ -25,6 +25,24 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import N_, _, fmt_date, fmt_number, fmt_percent, get_language
+
+
+def _whole(value: float) -> str:
+    """Money in whole units with separators, as ``f"{value:,.0f}"`` (``1 234`` in Russian)."""
+    return fmt_number(value, decimals=0)
+
+
+def _signed(value: float, decimals: int = 0) -> str:
+    """A signed number, as ``f"{value:+,.0f}"``: ``+100,643`` / ``+100 643``."""
+    text = fmt_number(value, decimals=decimals)
+    return text if text.startswith(("-", "−")) else "+" + text
+
+
+def _sign(currency: str) -> str:
+    """The currency as the reader writes it: ``RUB`` in English, ``₽`` in Russian."""
+    return "₽" if currency == "RUB" and get_language() == "ru" else currency
+
 
 __all__ = [
     "DISCOUNT_TOOLS",
@@ -164,12 +182,19 @@ class ProgramCanvas(Result):
 
     def __str__(self) -> str:
         problems = validate_canvas(self)
-        goal = ", ".join(self.goals) or "none"
-        status = "valid" if not problems else f"{len(problems)} problem(s)"
-        return (
-            f"Loyalty program canvas ({status}): goal {goal}; key factor {self.key_factor or 'none'}; "
-            f"benefits {self.expected_benefits:,.0f} RUB/yr vs costs {self.expected_costs:,.0f} "
-            f"RUB/yr; tools {', '.join(self.tools) or 'none'}; KPIs {', '.join(self.kpis) or 'none'}."
+        none = _("none")
+        status = _("valid") if not problems else _("{n} problem(s)").format(n=len(problems))
+        return _(
+            "Loyalty program canvas ({status}): goal {goal}; key factor {key_factor}; "
+            "benefits {benefits} RUB/yr vs costs {costs} RUB/yr; tools {tools}; KPIs {kpis}."
+        ).format(
+            status=status,
+            goal=", ".join(self.goals) or none,
+            key_factor=self.key_factor or none,
+            benefits=_whole(self.expected_benefits),
+            costs=_whole(self.expected_costs),
+            tools=", ".join(self.tools) or none,
+            kpis=", ".join(self.kpis) or none,
         )
 
 
@@ -206,32 +231,54 @@ def _discount_problems(rate: float, margin: Any) -> list[str]:
     out = []
     if rate < MIN_EFFECTIVE_DISCOUNT:
         out.append(
-            f"Stage 4 (tools): a {rate:.0%} discount is too small to change behaviour "
-            f"(discounts start to matter from about {MIN_EFFECTIVE_DISCOUNT:.0%}); choose another "
-            "tool rather than a larger discount unless the margin can carry it."
+            _(
+                "Stage 4 (tools): a {rate} discount is too small to change behaviour "
+                "(discounts start to matter from about {minimum}); choose another "
+                "tool rather than a larger discount unless the margin can carry it."
+            ).format(
+                rate=fmt_percent(rate, decimals=0),
+                minimum=fmt_percent(MIN_EFFECTIVE_DISCOUNT, decimals=0),
+            )
         )
     m = _number(margin)
     if margin is None:
         out.append(
-            "Stage 4 (tools): gross_margin is not set, so the discount cannot be checked against "
-            "it; a discount d at margin m needs sales to grow by d / (m − d) to break even."
+            _(
+                "Stage 4 (tools): gross_margin is not set, so the discount cannot be checked "
+                "against it; a discount d at margin m needs sales to grow by d / (m − d) to "
+                "break even."
+            )
         )
     elif m is None or not 0 < m <= 1:
-        out.append(f"Stage 4 (tools): gross_margin must be a share from 0 to 1, got {margin!r}.")
+        out.append(
+            _("Stage 4 (tools): gross_margin must be a share from 0 to 1, got {value}.").format(
+                value=repr(margin)
+            )
+        )
     else:
         need = discount_break_even_uplift(rate, m)
         top = MEMBER_UPLIFT_RANGE[1]
         if math.isinf(need):
             out.append(
-                f"Stage 4 (tools): a {rate:.0%} discount at a {m:.0%} gross margin loses money on "
-                "every discounted sale (the discount is at least the margin)."
+                _(
+                    "Stage 4 (tools): a {rate} discount at a {margin} gross margin loses money on "
+                    "every discounted sale (the discount is at least the margin)."
+                ).format(rate=fmt_percent(rate, decimals=0), margin=fmt_percent(m, decimals=0))
             )
         elif need > top:
             out.append(
-                f"Stage 4 (tools): a {rate:.0%} discount at a {m:.0%} gross margin needs sales to "
-                f"grow by {rate:.0%} / ({m:.0%} − {rate:.0%}) = {need:.0%} just to keep the gross "
-                f"profit, far above the {MEMBER_UPLIFT_RANGE[0]:.0%}–{top:.0%} extra spend reported "
-                "for members; prefer service, access or clubs."
+                _(
+                    "Stage 4 (tools): a {rate} discount at a {margin} gross margin needs sales to "
+                    "grow by {rate} / ({margin} − {rate}) = {need} just to keep the gross "
+                    "profit, far above the {low}–{high} extra spend reported "
+                    "for members; prefer service, access or clubs."
+                ).format(
+                    rate=fmt_percent(rate, decimals=0),
+                    margin=fmt_percent(m, decimals=0),
+                    need=fmt_percent(need, decimals=0),
+                    low=fmt_percent(MEMBER_UPLIFT_RANGE[0], decimals=0),
+                    high=fmt_percent(top, decimals=0),
+                )
             )
     return out
 
@@ -245,130 +292,171 @@ def validate_canvas(canvas: ProgramCanvas) -> list[str]:
     # Stage 1: exactly one goal [P1].
     unknown = [g for g in canvas.goals if g not in GOALS]
     problems += [
-        f"Stage 1 (goal): unknown goal {g!r}; choose one of {_fmt_list(GOALS)}." for g in unknown
+        _("Stage 1 (goal): unknown goal {goal}; choose one of {choices}.").format(
+            goal=repr(g), choices=_fmt_list(GOALS)
+        )
+        for g in unknown
     ]
     if not canvas.goals:
-        problems.append(f"Stage 1 (goal): no goal set; choose exactly one of {_fmt_list(GOALS)}.")
+        problems.append(
+            _("Stage 1 (goal): no goal set; choose exactly one of {choices}.").format(
+                choices=_fmt_list(GOALS)
+            )
+        )
     elif len(canvas.goals) > 1:
         problems.append(
-            f"Stage 1 (goal): {len(canvas.goals)} goals set ({_fmt_list(canvas.goals)}); "
-            "a program needs exactly one priority goal."
+            _(
+                "Stage 1 (goal): {n} goals set ({goals}); a program needs exactly one priority "
+                "goal."
+            ).format(n=len(canvas.goals), goals=_fmt_list(canvas.goals))
         )
 
     # Stage 2: one key factor [P1].
     if not canvas.key_factor:
         problems.append(
-            "Stage 2 (key factor): no key factor; say why the main customers come back "
-            f"({_fmt_list(KEY_FACTORS)})."
+            _(
+                "Stage 2 (key factor): no key factor; say why the main customers come back "
+                "({choices})."
+            ).format(choices=_fmt_list(KEY_FACTORS))
         )
     elif canvas.key_factor not in KEY_FACTORS:
         problems.append(
-            f"Stage 2 (key factor): unknown key factor {canvas.key_factor!r}; "
-            f"choose one of {_fmt_list(KEY_FACTORS)}."
+            _("Stage 2 (key factor): unknown key factor {factor}; choose one of {choices}.").format(
+                factor=repr(canvas.key_factor), choices=_fmt_list(KEY_FACTORS)
+            )
         )
     elif canvas.key_factor == "other" and not canvas.key_factor_description.strip():
-        problems.append("Stage 2 (key factor): key factor 'other' needs a key_factor_description.")
+        problems.append(
+            _("Stage 2 (key factor): key factor 'other' needs a key_factor_description.")
+        )
 
     # Stage 3: feasibility — benefits above costs and obligations the company can keep [P1].
     benefits, costs = _number(canvas.expected_benefits), _number(canvas.expected_costs)
     if benefits is None or benefits < 0:
         problems.append(
-            f"Stage 3 (feasibility): expected_benefits must be a number ≥ 0 RUB/yr, "
-            f"got {canvas.expected_benefits!r}."
+            _(
+                "Stage 3 (feasibility): expected_benefits must be a number ≥ 0 RUB/yr, got {value}."
+            ).format(value=repr(canvas.expected_benefits))
         )
     if costs is None or costs < 0:
         problems.append(
-            f"Stage 3 (feasibility): expected_costs must be a number ≥ 0 RUB/yr, "
-            f"got {canvas.expected_costs!r}."
+            _(
+                "Stage 3 (feasibility): expected_costs must be a number ≥ 0 RUB/yr, got {value}."
+            ).format(value=repr(canvas.expected_costs))
         )
     if benefits is not None and costs is not None and 0 <= benefits <= costs:
         problems.append(
-            f"Stage 3 (feasibility): expected costs ({costs:,.0f} RUB/yr) are not below expected "
-            f"benefits ({benefits:,.0f} RUB/yr); the program would not pay for itself."
+            _(
+                "Stage 3 (feasibility): expected costs ({costs} RUB/yr) are not below expected "
+                "benefits ({benefits} RUB/yr); the program would not pay for itself."
+            ).format(costs=_whole(costs), benefits=_whole(benefits))
         )
     if not canvas.obligations_feasible:
         problems.append(
-            "Stage 3 (feasibility): the company cannot confirm it can meet the obligations the "
-            "program takes on (obligations_feasible is False)."
+            _(
+                "Stage 3 (feasibility): the company cannot confirm it can meet the obligations "
+                "the program takes on (obligations_feasible is False)."
+            )
         )
 
     # Stage 4: tools [P2]; discounts only work when large.
     problems += [
-        f"Stage 4 (tools): unknown tool {t!r}; choose from {_fmt_list(TOOLS)}."
+        _("Stage 4 (tools): unknown tool {tool}; choose from {choices}.").format(
+            tool=repr(t), choices=_fmt_list(TOOLS)
+        )
         for t in canvas.tools
         if t not in TOOLS
     ]
     if not canvas.tools:
-        problems.append(f"Stage 4 (tools): no tool chosen; choose from {_fmt_list(TOOLS)}.")
+        problems.append(
+            _("Stage 4 (tools): no tool chosen; choose from {choices}.").format(
+                choices=_fmt_list(TOOLS)
+            )
+        )
     discount_tools = [t for t in canvas.tools if t in DISCOUNT_TOOLS]
     if canvas.discount_rate is not None:
         rate = _number(canvas.discount_rate)
         if rate is None or not 0 <= rate <= 1:
             problems.append(
-                f"Stage 4 (tools): discount_rate must be a share from 0 to 1 (0.3 = 30%), "
-                f"got {canvas.discount_rate!r}."
+                _(
+                    "Stage 4 (tools): discount_rate must be a share from 0 to 1 (0.3 = 30%), "
+                    "got {value}."
+                ).format(value=repr(canvas.discount_rate))
             )
         elif discount_tools:
             problems += _discount_problems(rate, canvas.gross_margin)
     elif discount_tools:
         problems.append(
-            f"Stage 4 (tools): {_fmt_list(discount_tools)} chosen but discount_rate is not set; "
-            f"discounts change behaviour only when large (from about "
-            f"{MIN_EFFECTIVE_DISCOUNT:.0%}), and every point of discount comes off the margin."
+            _(
+                "Stage 4 (tools): {tools} chosen but discount_rate is not set; discounts change "
+                "behaviour only when large (from about {minimum}), and every point of discount "
+                "comes off the margin."
+            ).format(
+                tools=_fmt_list(discount_tools),
+                minimum=fmt_percent(MIN_EFFECTIVE_DISCOUNT, decimals=0),
+            )
         )
 
     # Stage 5: KPIs [E1].
     problems += [
-        f"Stage 5 (evaluation): unknown KPI {k!r}; choose from {_fmt_list(KPIS)}."
+        _("Stage 5 (evaluation): unknown KPI {kpi}; choose from {choices}.").format(
+            kpi=repr(k), choices=_fmt_list(KPIS)
+        )
         for k in canvas.kpis
         if k not in KPIS
     ]
     if not canvas.kpis:
         problems.append(
-            f"Stage 5 (evaluation): no KPI chosen to evaluate the program; "
-            f"choose from {_fmt_list(KPIS)}."
+            _(
+                "Stage 5 (evaluation): no KPI chosen to evaluate the program; choose from "
+                "{choices}."
+            ).format(choices=_fmt_list(KPIS))
         )
 
     # Requirements [P5].
     if not canvas.understandable:
-        problems.append("Requirements: the rules are not confirmed understandable to customers.")
+        problems.append(_("Requirements: the rules are not confirmed understandable to customers."))
     if not canvas.accessible_to_all:
-        problems.append("Requirements: the program is not open to all customers.")
+        problems.append(_("Requirements: the program is not open to all customers."))
     if not canvas.legal:
-        problems.append("Requirements: the program is not confirmed to comply with the law.")
+        problems.append(_("Requirements: the program is not confirmed to comply with the law."))
     return problems
 
 
 # --- reference tables (reported figures from the sources) --------------------------------------
 
 _REPORTED = "reported scenario figures from a business article, not laws"
+# Readable names of the two articles behind program_models (trainees see these, not digest ids).
+_SOURCE_MODELS = N_("business article on loyalty programs: program models")
+_SOURCE_TYPES = N_("business article on loyalty strategies: program types, pros and cons")
 
 
 def program_models() -> pd.DataFrame:
     """Program models [P3] and program types with pros, cons and best fit [P4].
 
-    Columns: model, description, pros, cons, best_fit, source. Cells the sources leave empty are
-    None.
+    Columns: model, description, pros, cons, best_fit, source (the article each row comes from,
+    in words, in the selected language). Cells the sources leave empty are None.
     """
+    p3, p4 = _(_SOURCE_MODELS), _(_SOURCE_TYPES)
     rows = [
         ("points", "points for every purchase, exchanged for discounts or free goods",
          "simple to launch and easy for customers to understand",
          "can feel cheap, like plain haggling; can dilute the brand", "retail, e-commerce",
-         "[P3] [P4]"),
-        ("multi_tier", "privileges grow with the member's level", None, None, None, "[P3]"),
+         f"{p3}; {p4}"),
+        ("multi_tier", "privileges grow with the member's level", None, None, None, p3),
         ("rewards_for_actions", "rewards for actions such as reviews and referrals", None, None,
-         None, "[P3]"),
-        ("paid_subscription", "a monthly fee for exclusive benefits", None, None, None, "[P3]"),
+         None, p3),
+        ("paid_subscription", "a monthly fee for exclusive benefits", None, None, None, p3),
         ("club", "a club with exclusive services", "strong emotional engagement",
-         "needs investment in exclusive benefits", "premium brands", "[P4]"),
+         "needs investment in exclusive benefits", "premium brands", p4),
         ("gamification", "game elements that reward activity", "raises engagement and activity",
-         "can be complex to build", "online services, young audiences", "[P4]"),
+         "can be complex to build", "online services, young audiences", p4),
         ("referral", "members invite friends and earn rewards",
          "acquires new customers through trust", "needs fraud control",
-         "mid-priced goods and services", "[P4]"),
+         "mid-priced goods and services", p4),
         ("personal_events", "birthday and anniversary greetings and offers",
          "strengthens the emotional bond", "needs continuous data collection", "any business",
-         "[P4]"),
+         p4),
     ]  # fmt: skip
     return pd.DataFrame(
         rows, columns=["model", "description", "pros", "cons", "best_fit", "source"]
@@ -535,20 +623,37 @@ class ProgramEconomics(Result):
     def __str__(self) -> str:
         if self.n_scenarios != 1:
             net = np.asarray(self.net_benefit)
-            return (
-                f"Program economics for {self.n_scenarios} scenarios: net benefit from "
-                f"{net.min():+,.0f} to {net.max():+,.0f} RUB/yr, "
-                f"{int((net > 0).sum())} of {self.n_scenarios} profitable."
+            return _(
+                "Program economics for {n} scenarios: net benefit from {low} to {high} RUB/yr, "
+                "{profitable} of {n} profitable."
+            ).format(
+                n=self.n_scenarios,
+                low=_signed(net.min()),
+                high=_signed(net.max()),
+                profitable=int((net > 0).sum()),
             )
-        roi_text = "n/a" if math.isnan(self.roi) else f"{100 * float(self.roi):+.0f}%"
+        percent = _("{value}%")
+        roi_text = (
+            _("n/a")
+            if math.isnan(self.roi)
+            else percent.format(value=_signed(100 * float(self.roi)))
+        )
         be = float(self.break_even_uplift)
-        be_text = "never" if math.isinf(be) else f"{100 * be:.1f}%"
-        return (
-            f"Net benefit {float(self.net_benefit):+,.0f} RUB/yr: incremental margin "
-            f"{float(self.incremental_margin):,.0f} RUB minus rewards "
-            f"{float(self.reward_cost):,.0f} RUB and fixed costs {float(self.fixed_costs):,.0f} "
-            f"RUB (ROI {roi_text}; break-even uplift {be_text} vs assumed "
-            f"{100 * float(self.member_uplift):.1f}%)."
+        be_text = (
+            _("never") if math.isinf(be) else percent.format(value=fmt_number(100 * be, decimals=1))
+        )
+        return _(
+            "Net benefit {net} RUB/yr: incremental margin {margin} RUB minus rewards {rewards} "
+            "RUB and fixed costs {fixed} RUB (ROI {roi}; break-even uplift {break_even} vs "
+            "assumed {assumed})."
+        ).format(
+            net=_signed(float(self.net_benefit)),
+            margin=_whole(float(self.incremental_margin)),
+            rewards=_whole(float(self.reward_cost)),
+            fixed=_whole(float(self.fixed_costs)),
+            roi=roi_text,
+            break_even=be_text,
+            assumed=percent.format(value=fmt_number(100 * float(self.member_uplift), decimals=1)),
         )
 
 
@@ -817,12 +922,19 @@ class ProgramBaseline(Result):
         }
 
     def __str__(self) -> str:
-        return (
-            f"{self.members:,} members ({self.member_share:.0%} of {self.active_customers:,} "
-            f"customers active in the year to {self.observation_end.date()}) × average check "
-            f"{self.avg_check:,.0f} {self.currency} × {self.purchases_per_year:.2f} purchases per "
-            f"year = {self.baseline_revenue:,.0f} {self.currency}/yr of member spend before the "
-            "program."
+        return _(
+            "{members} members ({share} of {active} customers active in the year to {end}) × "
+            "average check {check} {currency} × {purchases} purchases per year = {revenue} "
+            "{currency}/yr of member spend before the program."
+        ).format(
+            members=_whole(self.members),
+            share=fmt_percent(self.member_share, decimals=0),
+            active=_whole(self.active_customers),
+            end=fmt_date(self.observation_end.date()),
+            check=_whole(self.avg_check),
+            currency=_sign(self.currency),
+            purchases=fmt_number(self.purchases_per_year, decimals=2),
+            revenue=_whole(self.baseline_revenue),
         )
 
 

@@ -12,12 +12,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from loyalty_lib.i18n import fmt_money
+from loyalty_lib.i18n import N_, _, fmt_money, fmt_number, fmt_percent, get_language
 from loyalty_lib.plots._style import axes as _axes
 from loyalty_lib.plots._style import require_columns, sorted_hbars
 from loyalty_lib.program import ProgramEconomics
 
 __all__ = ["break_even", "factor_bars", "program_cashflow", "roi_heatmap"]
+
+# axis names of the scenario grids roi_heatmap draws (translated when shown)
+_AXIS_NAMES = (N_("member uplift"), N_("redemption rate"))
 
 
 def _money_axis(ax: Axes, values: Sequence[float], currency: str = "RUB") -> None:
@@ -26,8 +29,9 @@ def _money_axis(ax: Axes, values: Sequence[float], currency: str = "RUB") -> Non
 
     scale = "M" if max((abs(float(v)) for v in values), default=0) >= 1e6 else "k"
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v, "", scale=scale)))
-    unit = {"k": "thousand", "M": "million"}[scale]
-    ax.set_ylabel(f"{ax.get_ylabel()}, {unit} {currency}")
+    unit = {"k": _("thousand"), "M": _("million")}[scale]
+    sign = "₽" if currency == "RUB" and get_language() == "ru" else currency
+    ax.set_ylabel(f"{ax.get_ylabel()}, {unit} {sign}")
 
 
 def program_cashflow(economics: ProgramEconomics, *, ax: Axes | None = None) -> Axes:
@@ -39,7 +43,10 @@ def program_cashflow(economics: ProgramEconomics, *, ax: Axes | None = None) -> 
             f"program_cashflow draws one scenario; got {economics.n_scenarios}. "
             "Pick one row, or plot the scenarios table instead."
         )
-    labels = ["incremental margin", "reward cost", "fixed costs", "net benefit"]
+    labels = [
+        _(x)
+        for x in (N_("incremental margin"), N_("reward cost"), N_("fixed costs"), N_("net benefit"))
+    ]
     net = float(economics.net_benefit)
     values = [
         float(economics.incremental_margin),
@@ -51,10 +58,10 @@ def program_cashflow(economics: ProgramEconomics, *, ax: Axes | None = None) -> 
     ax = _axes(ax)
     ax.bar(labels, values, color=colors, edgecolor="black")
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("per year")
+    ax.set_ylabel(_("per year"))
     _money_axis(ax, values)
     sign = "+" if net > 0 else ""
-    ax.set_title(f"Program cash flow: net {sign}{fmt_money(net, 'RUB')} a year")
+    ax.set_title(_("Program cash flow: net {net} a year").format(net=sign + fmt_money(net, "RUB")))
     return ax
 
 
@@ -79,20 +86,23 @@ def break_even(
     if reported_range is not None:
         low, high = (100 * float(x) for x in reported_range)
         ax.axvspan(low, high, color="#2ca02c", alpha=0.15,
-                   label=f"reported member uplift {low:.0f}–{high:.0f}%")  # fmt: skip
-    ax.plot(100 * u, v, marker=".", label="net benefit")
+                   label=_("reported member uplift {low}–{high}%").format(
+                       low=fmt_number(low, decimals=0), high=fmt_number(high, decimals=0)))  # fmt: skip
+    ax.plot(100 * u, v, marker=".", label=_("net benefit"))
     ax.axhline(0, color="black", linewidth=0.8)
     if break_even_at is not None and np.isfinite(break_even_at):
         ax.axvline(
             100 * break_even_at,
             linestyle="--",
             color="grey",
-            label=f"break-even {100 * break_even_at:.1f}%",
+            label=_("break-even {value}%").format(
+                value=fmt_number(100 * break_even_at, decimals=1)
+            ),
         )
-    ax.set_xlabel("Extra spend of members (member uplift, %)")
-    ax.set_ylabel("Net benefit per year")
+    ax.set_xlabel(_("Extra spend of members (member uplift, %)"))
+    ax.set_ylabel(_("Net benefit per year"))
     _money_axis(ax, v)
-    ax.set_title("Break-even member uplift")
+    ax.set_title(_("Break-even member uplift"))
     ax.legend(loc="best")
     return ax
 
@@ -102,9 +112,9 @@ def factor_bars(factors: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     require_columns(factors, {"factor", "influence_pct"}, "factors")
     ax = sorted_hbars(
         factors, "factor", "influence_pct", color="#9467bd",
-        xlabel="Stated influence on loyalty (%)", ylabel="Factor", ax=ax,
+        xlabel=_("Stated influence on loyalty (%)"), ylabel=_("Factor"), ax=ax,
     )  # fmt: skip
-    ax.set_title("Factors of loyalty (reported figures, not measured)")
+    ax.set_title(_("Factors of loyalty (reported figures, not measured)"))
     return ax
 
 
@@ -129,12 +139,17 @@ def roi_heatmap(
     image = ax.imshow(values, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto",
                       origin="lower")  # fmt: skip
     for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, "n/a" if np.isnan(value) else f"{value:+.0f}%", ha="center", va="center",
+        text = (
+            _("n/a")
+            if np.isnan(value)
+            else ("+" if value >= 0.5 else "") + fmt_percent(value / 100, decimals=0)
+        )
+        ax.text(j, i, text, ha="center", va="center",
                 fontsize=9)  # fmt: skip
-    ax.set_xticks(range(len(table.columns)), [f"{100 * c:.0f}%" for c in table.columns])
-    ax.set_yticks(range(len(table.index)), [f"{100 * r:.0f}%" for r in table.index])
-    ax.set_xlabel(f"{columns.replace('_', ' ')} (%)")
-    ax.set_ylabel(f"{rows.replace('_', ' ')} (%)")
-    ax.set_title("ROI of the program by scenario (%)")
+    ax.set_xticks(range(len(table.columns)), [fmt_percent(c, decimals=0) for c in table.columns])
+    ax.set_yticks(range(len(table.index)), [fmt_percent(r, decimals=0) for r in table.index])
+    ax.set_xlabel(_(columns.replace("_", " ")) + " (%)")
+    ax.set_ylabel(_(rows.replace("_", " ")) + " (%)")
+    ax.set_title(_("ROI of the program by scenario (%)"))
     ax.figure.colorbar(image, ax=ax, label="ROI (%)")
     return ax

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from loyalty_lib.i18n import _, fmt_count, fmt_number
+from loyalty_lib.i18n import _, fmt_count, fmt_number, fmt_percent
 
 __all__ = ["aspect_ratings", "churn_reason_bars", "rfm_heatmap", "segment_sizes"]
 
@@ -111,10 +111,20 @@ def churn_reason_bars(reasons_df: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     colors = ["tab:red" if f else "tab:gray" for f in flagged]
     ax.barh(df["reason"].astype(str), df["share"] * 100, color=colors)
     for y, (share, n) in enumerate(zip(df["share"], df["count"], strict=True)):
-        ax.text(share * 100, y, f" {share:.0%} (n={n:,})", va="center", fontsize=8)
-    ax.set_xlabel("share of lost customers, %")
+        ax.text(
+            share * 100,
+            y,
+            f" {fmt_percent(share, decimals=0)} (n={fmt_count(n)})",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_xlabel(_("share of lost customers, %"))
     ax.set_xlim(0, max(df["share"].max() * 100 * 1.3, 1))
-    ax.set_title(f"Churn reasons ({int(df['count'].sum()):,} lost customers); red = flagged")
+    ax.set_title(
+        _("Churn reasons ({n} lost customers); red = flagged").format(
+            n=fmt_count(int(df["count"].sum()))
+        )
+    )
     return ax
 
 
@@ -142,11 +152,11 @@ def aspect_ratings(
         color="tab:red",
         linestyle="--",
         linewidth=1,
-        label=f"signal: mean < {threshold:g}",
+        label=_("signal: mean < {threshold}").format(threshold=fmt_number(threshold)),
     )
     ax.set_yticks(ypos, df["aspect"].astype(str))
     ax.set_xlim(1, 5)
-    ax.set_xlabel("mean rating, 1–5 points (95% CI)")
-    ax.set_title("Exit survey: ratings by aspect")
+    ax.set_xlabel(_("mean rating, 1–5 points (95% CI)"))
+    ax.set_title(_("Exit survey: ratings by aspect"))
     ax.legend(loc="lower right", fontsize=8)
     return ax
