@@ -2,8 +2,8 @@
 tests with Russian text, released like the English ones and graded by the same `loyalty grade`.
 
 Independent numbers: the points per assignment are read off the English task headings (01: 4 + 6
-+ 4 + 3 + 3 + 4 + 3 + 4 = 31; 02: 3 + 4 + 3 + 2 + 2 = 14; 03: 3 + 2 + 3 + 3 + 2 = 13), not from
-the nbgrader metadata the tests compare.
++ 4 + 3 + 3 + 4 + 3 + 4 = 31; 02: 3 + 4 + 3 + 2 + 2 = 14; 03: 3 + 2 + 3 + 3 + 2 = 13; 04: 3 + 2
++ 3 + 2 = 10; 05: 4 + 3 + 3 + 3 = 13), not from the nbgrader metadata the tests compare.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ ASSIGNMENTS = {
     "01-nps": ("nps", 31, "Задача 4 (4 балла)"),
     "02-ltv": ("ltv", 14, "Задача 1b (4 балла)"),
     "03-segmentation": ("segmentation", 13, "Задача 2 (2 балла)"),
+    "04-churn": ("churn", 10, "Задача 2 (2 балла)"),
+    "05-program-design": ("program_design", 13, "Задача 2 · База по данным (3 балла)"),
 }
 
 
@@ -105,7 +107,7 @@ def test_russian_exercise_has_the_english_stubs_and_no_solution(assignment):
 @pytest.fixture(scope="module")
 def class_grades(tmp_path_factory):
     """One `loyalty grade` run over a mixed class: an English NPS solution, the Russian
-    solutions of 01-03 and the blank Russian exercises of 01-03."""
+    solutions of 01-05 and the blank Russian exercises of 01-05."""
     base = tmp_path_factory.mktemp("ru-class")
     subs = base / "submissions"
     for trainee, folder, assignments in (
