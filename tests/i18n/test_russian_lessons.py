@@ -187,3 +187,115 @@ def test_english_coverage_and_wallet_sentences_are_the_old_f_strings(n, vip, chu
         f"{s:.1%} loyal (≥ 70 %), {target:.1%} at risk (50–70 %), "
         f"{1 - s:.1%} easily switch (< 50 %)"
     )
+
+
+# ----------------------------------------------------------------------------- lessons 04-05
+
+
+def _retention_from_csv() -> tuple[int, int]:
+    """(retained, base) of the 12-month repeat rate to 2025-12-31, from transactions.csv with the
+    csv module: buyers in 2024 (refunds excluded) and, of them, buyers in 2025."""
+    first, second = set(), set()
+    with open(ROOT / "data/samples/transactions.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["is_refund"] == "True":
+                continue
+            year = row["date"][:4]
+            (first if year == "2024" else second if year == "2025" else set()).add(
+                row["customer_id"]
+            )
+    return len(first & second), len(first)
+
+
+def test_russian_churn_and_program_sentences_in_the_stored_lessons():
+    retained, base = _retention_from_csv()  # 1,029 of 2,043 on the shipped samples
+    russian = _outputs(RU / "04_churn.ipynb", "s6-benchmark-code")
+    assert russian.startswith("Удержание за 12 мес. — "), russian
+    assert f"снова купили {retained:,} из {base:,} клиентов".replace(",", "\u00a0") in russian
+    english = _outputs(NOTEBOOKS / "04_churn.ipynb", "s6-benchmark-code")
+    assert f"{retained:,} of {base:,} customers bought again" in english
+    economics = _outputs(RU / "05_program_design.ipynb", "l6-economics")
+    assert economics.startswith("Чистая выгода +") and "\u00a0₽ в год" in economics
+    assert _outputs(NOTEBOOKS / "05_program_design.ipynb", "l6-economics").startswith(
+        "Net benefit +"
+    )
+    problems = _outputs(RU / "05_program_design.ipynb", "p1-problems")
+    assert problems.startswith("Этап 1 (цель): задано целей: 2 (attract, retain)")
+    assert "Stage" not in problems
+
+
+def test_churn_and_program_charts_follow_the_language():
+    import matplotlib.pyplot as plt
+
+    from loyalty_lib import plots, program
+
+    # one scenario by hand: B = 100 × 1,000 × 2 = 200,000; margin 200,000 × 0.1 × 0.5 = 10,000
+    economics = program.simulate_program(100, 1000.0, 2.0, 0.01, 1.0, 0.5, 0.1, 0.5, 1000.0)
+    fig, (left, right) = plt.subplots(1, 2)
+    try:
+        plots.program_cashflow(economics, ax=left)
+        with using_language("ru"):
+            plots.program_cashflow(economics, ax=right)
+        # rewards 220,000 × 0.01 × 0.5 = 1,100; net 10,000 − 1,100 − 1,000 = 7,900
+        assert left.get_title() == "Program cash flow: net +7,900\u00a0RUB a year"
+        assert right.get_title() == "Денежный поток программы: чистыми +7\u00a0900\u00a0₽ в год"
+        assert [t.get_text() for t in right.get_xticklabels()] == [
+            "доп. маржа",
+            "вознаграждения",
+            "постоянные расходы",
+            "чистая выгода",
+        ]
+        assert (
+            right.get_ylabel() == "в год, тыс. ₽" and left.get_ylabel() == "per year, thousand RUB"
+        )
+    finally:
+        plt.close(fig)
+
+
+def test_program_models_name_their_sources_in_words():
+    from loyalty_lib import program
+
+    english = program.program_models()["source"]
+    with using_language("ru"):
+        russian = program.program_models()["source"]
+    for text in list(english) + list(russian):
+        assert not re.search(r"\[[A-Z]\d+\]", text), text  # no digest ids such as [P3]
+    assert english.iloc[0] == (
+        "business article on loyalty programs: program models; "
+        "business article on loyalty strategies: program types, pros and cons"
+    )
+    assert russian.iloc[1] == "деловая статья о программах лояльности: модели программ"
+
+
+money = st.floats(-1e8, 1e8, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(money, st.floats(0, 1e8), st.floats(0, 1e8), st.floats(0, 1e8), st.floats(-5, 5),
+       st.floats(0, 2), st.floats(0, 1))  # fmt: skip
+def test_english_program_economics_sentence_is_the_old_f_string(net, margin, rewards, fixed, r,
+                                                                be, uplift):  # fmt: skip
+    from loyalty_lib.program import ProgramEconomics
+
+    e = ProgramEconomics(uplift, 0.0, 0.0, margin, 0.0, rewards, 0.0, 0.0, fixed, 0.0, net, r, be)
+    old = (
+        f"Net benefit {net:+,.0f} RUB/yr: incremental margin {margin:,.0f} RUB minus rewards "
+        f"{rewards:,.0f} RUB and fixed costs {fixed:,.0f} RUB (ROI {100 * r:+.0f}%; break-even "
+        f"uplift {100 * be:.1f}% vs assumed {100 * uplift:.1f}%)."
+    )
+    assert str(e) == old
+
+
+@settings(max_examples=300, deadline=None)
+@given(share, share, share, st.integers(1, 10**6), st.integers(0, 10**6), share,
+       st.sampled_from(["above", "below", "in line with"]))  # fmt: skip
+def test_english_retention_sentence_is_the_old_f_string(
+    rate, low, high, base, kept, bench, verdict
+):
+    from loyalty_lib.churn import RetentionBenchmark
+
+    r = RetentionBenchmark(rate, low, high, base, kept, 12, bench, verdict)
+    assert str(r) == (
+        f"12-month retention {rate:.1%} (95% CI {low:.1%} to {high:.1%}; {kept:,} of {base:,} "
+        f"customers bought again); {verdict} the benchmark of {bench:.0%}"
+    )
