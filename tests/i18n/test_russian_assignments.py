@@ -2,7 +2,7 @@
 tests with Russian text, released like the English ones and graded by the same `loyalty grade`.
 
 Independent numbers: the points per assignment are read off the English task headings (01: 4 + 6
-+ 4 + 3 + 3 + 4 + 3 + 4 = 31; 02: 3 + 4 + 3 + 2 + 2 = 14; 03: 3 + 2 + 3 + 3 + 2 = 13), not from
++ 4 + 3 + 3 + 4 + 3 + 4 = 31; 02: 3 + 4 + 3 + 2 + 2 = 14; 03: 3 + 2 + 3 + 3 + 2 = 13; 06: 3 + 3 + 2 + 2 = 10), not from
 the nbgrader metadata the tests compare.
 """
 
@@ -29,6 +29,7 @@ ASSIGNMENTS = {
     "01-nps": ("nps", 31, "Задача 4 (4 балла)"),
     "02-ltv": ("ltv", 14, "Задача 1b (4 балла)"),
     "03-segmentation": ("segmentation", 13, "Задача 2 (2 балла)"),
+    "06-evaluation": ("evaluation", 10, "Задача 1 (3 балла)"),
 }
 
 

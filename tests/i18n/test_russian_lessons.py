@@ -28,7 +28,7 @@ from loyalty_lib.segments import RuleSegments
 ROOT = pipeline.project_root()
 NOTEBOOKS = ROOT / "notebooks"
 RU = NOTEBOOKS / "ru"
-TRANSLATED = ["00_start_here", "01_nps", "02_ltv", "03_segmentation"]
+TRANSLATED = ["00_start_here", "01_nps", "02_ltv", "03_segmentation", "06_evaluation"]
 
 
 def prose_letters(path: Path) -> tuple[int, int]:
@@ -85,7 +85,12 @@ def test_russian_result_sentences_in_the_stored_lessons():
 
 
 def test_russian_coverage_map_lists_the_english_cells_under_ru():
-    for number, lesson in (("01", "01_nps"), ("02", "02_ltv"), ("03", "03_segmentation")):
+    for number, lesson in (
+        ("01", "01_nps"),
+        ("02", "02_ltv"),
+        ("03", "03_segmentation"),
+        ("06", "06_evaluation"),
+    ):
         english = yaml.safe_load((NOTEBOOKS / f"coverage/{number}.yml").read_text("utf-8"))
         russian = yaml.safe_load((NOTEBOOKS / f"coverage/ru-{number}.yml").read_text("utf-8"))
         expected = {
