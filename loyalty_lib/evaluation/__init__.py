@@ -1056,19 +1056,36 @@ def success_signals(
 # --------------------------------------------------------------------------------------------
 # seed facts: case studies [E3], complaints [E6]/[N12], timing [E5]
 # --------------------------------------------------------------------------------------------
-_CASE_SOURCE = "as reported in a business article (no control group): context not evidence"
-#: [E3] Case figures as reported in seed 002 (no controls, no method given: illustrations only).
-CASE_STUDIES: pd.DataFrame = pd.DataFrame(
+_CASE_SOURCE = N_("as reported in a business article (no control group): context not evidence")
+#: [E3] Case figures as reported in seed 002 (no controls, no method given: illustrations only);
+#: read as ``CASE_STUDIES``, whose text follows the selected language (see ``__getattr__``).
+_CASE_STUDIES: pd.DataFrame = pd.DataFrame(
     [
-        ("supermarket app with personal recommendations", "loyalty", 34.0, 6.0),
-        ("supermarket app with personal recommendations", "average check", 12.0, 6.0),
-        ("music service rewarding activity", "retention", 28.0, math.nan),
-        ("music service rewarding activity", "trial-to-paid conversion", 33.0, math.nan),
-        ("ALDI: simpler program, better service", "retention", 27.0, 24.0),
-        ("e-shop cutting support response from 24 h to 2 h", "repeat purchases", 28.0, 6.0),
+        (N_("supermarket app with personal recommendations"), N_("loyalty"), 34.0, 6.0),
+        (N_("supermarket app with personal recommendations"), N_("average check"), 12.0, 6.0),
+        (N_("music service rewarding activity"), N_("retention"), 28.0, math.nan),
+        (N_("music service rewarding activity"), N_("trial-to-paid conversion"), 33.0, math.nan),
+        (N_("ALDI: simpler program, better service"), N_("retention"), 27.0, 24.0),
+        (
+            N_("e-shop cutting support response from 24 h to 2 h"),
+            N_("repeat purchases"),
+            28.0,
+            6.0,
+        ),
     ],
     columns=["case", "metric", "change_pct", "period_months"],
 ).assign(source=_CASE_SOURCE)
+
+
+def __getattr__(name: str) -> Any:
+    """``CASE_STUDIES`` in the selected language: the English table itself, or a copy whose text
+    columns (case, metric, source) are translated; the numbers and column names never change."""
+    if name == "CASE_STUDIES":
+        if get_language() == "en":
+            return _CASE_STUDIES
+        text = ["case", "metric", "source"]
+        return _CASE_STUDIES.assign(**{c: _CASE_STUDIES[c].map(_) for c in text})
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def complaint_metrics(

@@ -323,3 +323,21 @@ def test_russian_timing_uses_the_russian_plural(months, expected):
     timing = TimingResult(pd.Timestamp("2025-07-01"), pd.Timestamp("2025-12-31"), months, False)
     with using_language("ru"):
         assert str(timing).startswith(f"Срок наблюдения — {expected}: с запуска 01.07.2025")
+
+
+def test_case_studies_text_follows_the_language_and_the_numbers_do_not():
+    english = evaluation.CASE_STUDIES
+    assert english is evaluation.CASE_STUDIES  # English: the table itself, no copy
+    with using_language("ru"):
+        russian = evaluation.CASE_STUDIES
+    assert list(russian.columns) == list(english.columns)
+    pd.testing.assert_frame_equal(
+        russian[["change_pct", "period_months"]], english[["change_pct", "period_months"]]
+    )
+    # the seed's figures: +34 % loyalty and +12 % average check in six months, etc.
+    assert russian.loc[1, "metric"] == "средний чек" and russian.loc[1, "change_pct"] == 12
+    assert russian.loc[0, "case"] == "приложение супермаркета с персональными рекомендациями"
+    assert set(russian["source"]) == {
+        "по данным деловой статьи (без контрольной группы): контекст, а не доказательство"
+    }
+    assert english.loc[1, "metric"] == "average check"
