@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import ScalarFormatter
 
 from loyalty_lib.evaluation import _loc, _unit, group_means, pre_period_means
-from loyalty_lib.i18n import N_, _
+from loyalty_lib.i18n import N_, _, get_language
 from loyalty_lib.plots._style import axes as _axes
 
 __all__ = ["did_plot", "kpi_trend", "lift_chart", "pre_trends", "segment_retention_plot"]
@@ -73,6 +74,19 @@ _METRICS = {
 }
 
 
+class _LocaleFormatter(ScalarFormatter):
+    """Matplotlib's tick labels with the reader's decimal mark (0,15 in Russian)."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _loc(super().__call__(x, pos))
+
+
+def _locale_ticks(ax: Axes) -> None:
+    # English keeps matplotlib's own formatter, so its charts stay exactly as they were
+    if get_language() != "en":
+        ax.yaxis.set_major_formatter(_LocaleFormatter())
+
+
 def _name(value: object) -> str:
     text = str(value)
     return _(_NAMES[text]) if text in _NAMES else text
@@ -124,6 +138,7 @@ def lift_chart(
             metric=metric, label=_metric(metric)
         )
     )
+    _locale_ticks(ax)
     return ax
 
 
@@ -158,6 +173,7 @@ def did_plot(outcomes: pd.DataFrame, metric: str = "spend", *, ax: Axes | None =
         )
     )
     ax.legend()
+    _locale_ticks(ax)
     return ax
 
 
@@ -171,6 +187,7 @@ def segment_retention_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     ax.set_ylim(0, 1)
     ax.set_title(_("Retention by segment after the campaign start"))
     ax.legend(title=_("segment"))
+    _locale_ticks(ax)
     return ax
 
 
@@ -208,6 +225,7 @@ def kpi_trend(
     ax.set_ylabel(_(ylabel))
     ax.set_title(_(title))
     ax.figure.autofmt_xdate()
+    _locale_ticks(ax)
     return ax
 
 
@@ -242,4 +260,5 @@ def pre_trends(
     ax.set_ylabel(ylabel.format(currency=shown, days=bin_days))
     ax.set_title(title)
     ax.legend()
+    _locale_ticks(ax)
     return ax
