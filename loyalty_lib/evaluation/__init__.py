@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import N_, _, fmt_count, fmt_date, get_language, ngettext
 from loyalty_lib.program import roi  # one ROI definition for design and evaluation
 from loyalty_lib.stats import check_confidence, normal_interval, two_sided_p, z_quantile
 
@@ -147,14 +148,49 @@ def _alpha(confidence: float) -> float:
     return 1 - check_confidence(confidence)
 
 
+def _loc(text: str) -> str:
+    """A number written by Python's format (``1,234.5``) in the reader's marks (``1 234,5``).
+
+    English text stays exactly what the f-strings wrote; Russian swaps the group separator for a
+    non-breaking space and the decimal point for a comma (the CLDR marks Babel uses elsewhere)."""
+    if get_language() == "en":
+        return text
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def _n(x: float, spec: str) -> str:
+    """``format(x, spec)`` in the reader's marks (see :func:`_loc`)."""
+    return _loc(format(x, spec))
+
+
+def _unit(unit: str) -> str:
+    """`` RUB`` / `` pp`` / `` %`` after a number: English as written, Russian ₽, п. п. and a
+    non-breaking space."""
+    if get_language() == "en" or not unit:
+        return unit
+    word = unit.strip()
+    word = {"RUB": "₽", "pp": "п.\u00a0п."}.get(word, word)
+    return "\u00a0" + word
+
+
+def _money(x: float, currency: str, spec: str = ",.0f") -> str:
+    """``f"{x:,.0f} {currency}"`` in English; ``1 234 ₽`` in Russian."""
+    return _n(x, spec) + _unit(f" {currency}")
+
+
+def _level(confidence: float) -> str:
+    """The confidence level as the sentences always wrote it: ``95%`` (Russian ``95 %``)."""
+    return _("{value}%").format(value=f"{100 * confidence:.0f}")
+
+
 def _fmt_p(p: float) -> str:
     if not math.isfinite(p):
-        return "p=n/a"
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
+        return _("p=n/a")
+    return _loc("p<0.001") if p < 0.001 else f"p={_n(p, '.3f')}"
 
 
 def _pct(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{100 * x:+.1f} %"
+    return _("n/a") if not math.isfinite(x) else _n(100 * x, "+.1f") + _unit(" %")
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,39 +359,66 @@ class LiftResult(Result):
     currency: str = "RUB"
 
     def __str__(self) -> str:
-        period = "pre" if self.metric.endswith("_pre") else "post"
+        period = (
+            _("over the pre period") if self.metric.endswith("_pre") else _("over the post period")
+        )
         d = self.diff
+        up = d >= 0
         if self.metric.startswith("spend"):
-            head = (
-                f"Treatment customers spent {abs(d):,.0f} {self.currency} "
-                f"{'more' if d >= 0 else 'less'} over the {period} period than control"
+            template = (
+                _("Treatment customers spent {amount} more {period} than control")
+                if up
+                else _("Treatment customers spent {amount} less {period} than control")
             )
+            head = template.format(amount=_money(abs(d), self.currency), period=period)
         elif self.metric.startswith("orders"):
-            head = (
-                f"Treatment customers made {abs(d):,.2f} {'more' if d >= 0 else 'fewer'} orders "
-                f"each over the {period} period than control"
+            template = (
+                _("Treatment customers made {n} more orders each {period} than control")
+                if up
+                else _("Treatment customers made {n} fewer orders each {period} than control")
             )
+            head = template.format(n=_n(abs(d), ",.2f"), period=period)
         elif self.kind == "proportion":
+            base = self.metric.rsplit("_", 1)[0]
             label = {
-                "repeat": "repeat-purchase rate (≥ 1 purchase)",
-                "repeat2": "rate of ≥ 2 purchases",
-            }.get(self.metric.rsplit("_", 1)[0], f"share with {self.metric}")
-            head = (
-                f"Treatment customers' {label} over the {period} period was "
-                f"{100 * abs(d):.1f} percentage points {'higher' if d >= 0 else 'lower'} "
-                f"than control, {100 * self.treatment_mean:.1f} % vs "
-                f"{100 * self.control_mean:.1f} %"
+                "repeat": _("repeat-purchase rate (≥ 1 purchase)"),
+                "repeat2": _("rate of ≥ 2 purchases"),
+            }.get(base) or _("share with {metric}").format(metric=self.metric)
+            template = (
+                _(
+                    "Treatment customers' {label} {period} was {points} percentage points "
+                    "higher than control, {treatment} vs {control}"
+                )
+                if up
+                else _(
+                    "Treatment customers' {label} {period} was {points} percentage points "
+                    "lower than control, {treatment} vs {control}"
+                )
+            )
+            head = template.format(
+                label=label,
+                period=period,
+                points=_n(100 * abs(d), ".1f"),
+                treatment=_n(100 * self.treatment_mean, ".1f") + _unit(" %"),
+                control=_n(100 * self.control_mean, ".1f") + _unit(" %"),
             )
         else:
-            head = (
-                f"Treatment customers' mean {self.metric} was {abs(d):,.4g} "
-                f"{'higher' if d >= 0 else 'lower'} than control"
+            template = (
+                _("Treatment customers' mean {metric} was {value} higher than control")
+                if up
+                else _("Treatment customers' mean {metric} was {value} lower than control")
             )
-        conf = f"{100 * self.confidence:.0f}%"
-        return (
-            f"{head} ({_pct(self.rel_lift)}, {conf} CI {_pct(self.rel_ci_low)} to "
-            f"{_pct(self.rel_ci_high)}, {_fmt_p(self.p_value)}, "
-            f"n={self.n_treatment:,} vs {self.n_control:,})"
+            head = template.format(metric=self.metric, value=_n(abs(d), ",.4g"))
+        head = head[:1].upper() + head[1:]  # a Russian sentence may open with the label
+        return _("{head} ({rel}, {level} CI {low} to {high}, {p}, n={n_t} vs {n_c})").format(
+            head=head,
+            rel=_pct(self.rel_lift),
+            level=_level(self.confidence),
+            low=_pct(self.rel_ci_low),
+            high=_pct(self.rel_ci_high),
+            p=_fmt_p(self.p_value),
+            n_t=fmt_count(self.n_treatment),
+            n_c=fmt_count(self.n_control),
         )
 
     @property
@@ -365,24 +428,24 @@ class LiftResult(Result):
 
         base = self.metric.removesuffix("_pre").removesuffix("_post")
         what = {
-            "spend": "net spend per customer",
-            "orders": "orders per customer",
-            "repeat": "the share buying at least once",
-            "repeat2": "the share with ≥ 2 purchases",
+            "spend": _("net spend per customer"),
+            "orders": _("orders per customer"),
+            "repeat": _("the share buying at least once"),
+            "repeat2": _("the share with ≥ 2 purchases"),
         }.get(base, base)
 
         def f(x: float) -> str:
             return _value(base, x, self.currency, diff=True)
 
         if self.metric.endswith("_pre"):
-            return (
-                f"Before the start treatment and control differed by {f(self.diff)} in {what} "
-                f"[{f(self.diff_ci_low)}; {f(self.diff_ci_high)}]: a head start, not an effect."
+            return _(
+                "Before the start treatment and control differed by {diff} in {what} "
+                "[{low}; {high}]: a head start, not an effect."
+            ).format(
+                diff=f(self.diff), what=what, low=f(self.diff_ci_low), high=f(self.diff_ci_high)
             )
-        return (
-            "Post-period comparison: "
-            + _ci_words(self.diff_ci_low, self.diff_ci_high, self.diff, what, f)
-            + "."
+        return _("Post-period comparison: {words}.").format(
+            words=_ci_words(self.diff_ci_low, self.diff_ci_high, self.diff, what, f)
         )
 
 
@@ -500,28 +563,44 @@ class DiDResult(Result):
         # flags are shown as percentages and their differences in percentage points
         share = self.metric in ("repeat", "repeat2")
         scale, nd = (100.0, 1) if share else (1.0, 0 if self.metric == "spend" else 2)
-        unit = f" {self.currency}" if self.metric == "spend" else " pp" if share else ""
-        level = " %" if share else unit
+        unit = _unit(f" {self.currency}" if self.metric == "spend" else " pp" if share else "")
+        level = _unit(" %") if share else unit
         what = {
-            "spend": "net spend",
-            "orders": "orders",
-            "repeat": "share buying again",
-            "repeat2": "share with ≥ 2 purchases",
-        }.get(self.metric, self.metric)
+            "spend": _("net spend per customer"),
+            "orders": _("orders per customer"),
+            "repeat": _("share buying again"),
+            "repeat2": _("share with ≥ 2 purchases"),
+        }.get(self.metric, f"{self.metric} per customer")
 
         def v(x: float) -> str:
-            return f"{scale * x:,.{nd}f}"
+            return _n(scale * x, f",.{nd}f")
 
-        more = "more" if self.estimate >= 0 else "less"
-        return (
-            f"Difference-in-differences: treatment {what}{'' if share else ' per customer'} "
-            f"changed by "
-            f"{v(abs(self.estimate))}{unit} {more} than control's "
-            f"(treatment {v(self.pre_treatment)} → {v(self.post_treatment)}{level}, "
-            f"control {v(self.pre_control)} → {v(self.post_control)}{level}; "
-            f"{100 * self.confidence:.0f}% CI {scale * self.ci_low:+,.{nd}f} to "
-            f"{scale * self.ci_high:+,.{nd}f}{unit}, {_fmt_p(self.p_value)}, "
-            f"n={self.n_treatment:,} vs {self.n_control:,})"
+        template = (
+            _(
+                "Difference-in-differences: treatment {what} changed by {value} more than "
+                "control's (treatment {pre_t} → {post_t}, control {pre_c} → {post_c}; "
+                "{level} CI {low} to {high}, {p}, n={n_t} vs {n_c})"
+            )
+            if self.estimate >= 0
+            else _(
+                "Difference-in-differences: treatment {what} changed by {value} less than "
+                "control's (treatment {pre_t} → {post_t}, control {pre_c} → {post_c}; "
+                "{level} CI {low} to {high}, {p}, n={n_t} vs {n_c})"
+            )
+        )
+        return template.format(
+            what=what,
+            value=v(abs(self.estimate)) + unit,
+            pre_t=v(self.pre_treatment),
+            post_t=v(self.post_treatment) + level,
+            pre_c=v(self.pre_control),
+            post_c=v(self.post_control) + level,
+            level=_level(self.confidence),
+            low=_n(scale * self.ci_low, f"+,.{nd}f"),
+            high=_n(scale * self.ci_high, f"+,.{nd}f") + unit,
+            p=_fmt_p(self.p_value),
+            n_t=fmt_count(self.n_treatment),
+            n_c=fmt_count(self.n_control),
         )
 
     @property
@@ -533,15 +612,13 @@ class DiDResult(Result):
             return _value(self.metric, x, self.currency, diff=True)
 
         what = {
-            "spend": "net spend per customer",
-            "orders": "orders per customer",
-            "repeat": "the share buying again",
-            "repeat2": "the share with ≥ 2 purchases",
+            "spend": _("net spend per customer"),
+            "orders": _("orders per customer"),
+            "repeat": _("the share buying again"),
+            "repeat2": _("the share with ≥ 2 purchases"),
         }.get(self.metric, self.metric)
-        return (
-            "Difference-in-differences: "
-            + _ci_words(self.ci_low, self.ci_high, self.estimate, what, f)
-            + "."
+        return _("Difference-in-differences: {words}.").format(
+            words=_ci_words(self.ci_low, self.ci_high, self.estimate, what, f)
         )
 
 
@@ -615,17 +692,24 @@ class ROIResult(Result):
     def __str__(self) -> str:
         ci = ""
         if math.isfinite(self.roi_ci_low) and math.isfinite(self.roi_ci_high):
-            ci = (
-                f"; {100 * self.confidence:.0f}% CI {_pct(self.roi_ci_low)} to "
-                f"{_pct(self.roi_ci_high)}"
+            ci = _("; {level} CI {low} to {high}").format(
+                level=_level(self.confidence),
+                low=_pct(self.roi_ci_low),
+                high=_pct(self.roi_ci_high),
             )
-        verdict = "pays for itself" if self.roi >= 0 else "does not pay for itself"
+        verdict = _("pays for itself") if self.roi >= 0 else _("does not pay for itself")
         if ci and self.roi_ci_low < 0 <= self.roi:
-            verdict += " on the point estimate, but the interval includes a loss"
-        return (
-            f"ROI {_pct(self.roi)}: incremental margin {self.incremental_margin:,.0f} "
-            f"{self.currency} against program costs {self.program_costs:,.0f} {self.currency} "
-            f"(net {self.net_gain:+,.0f} {self.currency}{ci}), so the program {verdict}"
+            verdict = _("pays for itself on the point estimate, but the interval includes a loss")
+        return _(
+            "ROI {roi}: incremental margin {margin} against program costs {costs} "
+            "(net {net}{ci}), so the program {verdict}"
+        ).format(
+            roi=_pct(self.roi),
+            margin=_money(self.incremental_margin, self.currency),
+            costs=_money(self.program_costs, self.currency),
+            net=_money(self.net_gain, self.currency, "+,.0f"),
+            ci=ci,
+            verdict=verdict,
         )
 
 
@@ -972,19 +1056,36 @@ def success_signals(
 # --------------------------------------------------------------------------------------------
 # seed facts: case studies [E3], complaints [E6]/[N12], timing [E5]
 # --------------------------------------------------------------------------------------------
-_CASE_SOURCE = "as reported in a business article (no control group): context not evidence"
-#: [E3] Case figures as reported in seed 002 (no controls, no method given: illustrations only).
-CASE_STUDIES: pd.DataFrame = pd.DataFrame(
+_CASE_SOURCE = N_("as reported in a business article (no control group): context not evidence")
+#: [E3] Case figures as reported in seed 002 (no controls, no method given: illustrations only);
+#: read as ``CASE_STUDIES``, whose text follows the selected language (see ``__getattr__``).
+_CASE_STUDIES: pd.DataFrame = pd.DataFrame(
     [
-        ("supermarket app with personal recommendations", "loyalty", 34.0, 6.0),
-        ("supermarket app with personal recommendations", "average check", 12.0, 6.0),
-        ("music service rewarding activity", "retention", 28.0, math.nan),
-        ("music service rewarding activity", "trial-to-paid conversion", 33.0, math.nan),
-        ("ALDI: simpler program, better service", "retention", 27.0, 24.0),
-        ("e-shop cutting support response from 24 h to 2 h", "repeat purchases", 28.0, 6.0),
+        (N_("supermarket app with personal recommendations"), N_("loyalty"), 34.0, 6.0),
+        (N_("supermarket app with personal recommendations"), N_("average check"), 12.0, 6.0),
+        (N_("music service rewarding activity"), N_("retention"), 28.0, math.nan),
+        (N_("music service rewarding activity"), N_("trial-to-paid conversion"), 33.0, math.nan),
+        (N_("ALDI: simpler program, better service"), N_("retention"), 27.0, 24.0),
+        (
+            N_("e-shop cutting support response from 24 h to 2 h"),
+            N_("repeat purchases"),
+            28.0,
+            6.0,
+        ),
     ],
     columns=["case", "metric", "change_pct", "period_months"],
 ).assign(source=_CASE_SOURCE)
+
+
+def __getattr__(name: str) -> Any:
+    """``CASE_STUDIES`` in the selected language: the English table itself, or a copy whose text
+    columns (case, metric, source) are translated; the numbers and column names never change."""
+    if name == "CASE_STUDIES":
+        if get_language() == "en":
+            return _CASE_STUDIES
+        text = ["case", "metric", "source"]
+        return _CASE_STUDIES.assign(**{c: _CASE_STUDIES[c].map(_) for c in text})
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def complaint_metrics(
@@ -1324,20 +1425,22 @@ class TimingResult(Result):
 
     def __str__(self) -> str:
         low, high = self.months_to_first_effect_low, self.months_to_first_effect_high
-        months = f"{self.full_months} full month{'s' if self.full_months != 1 else ''}"
-        head = (
-            f"{months} observed from the start on {self.start_date.date()} through "
-            f"{self.as_of.date()}"
+        n = self.full_months
+        months = ngettext("{n} full month", "{n} full months", n).format(n=n)
+        head = _("{months} observed from the start on {start} through {end}").format(
+            months=months,
+            start=fmt_date(self.start_date.date()),
+            end=fmt_date(self.as_of.date()),
         )
         if self.too_early:
-            return (
-                f"{head}: too early to judge, the first changes usually show after "
-                f"{low}–{high} months, so a flat result is not yet evidence of failure"
-            )
-        return (
-            f"{head}: long enough to judge (the first changes usually show after "
-            f"{low}–{high} months)"
-        )
+            return _(
+                "{head}: too early to judge, the first changes usually show after "
+                "{low}–{high} months, so a flat result is not yet evidence of failure"
+            ).format(head=head, low=low, high=high)
+        return _(
+            "{head}: long enough to judge (the first changes usually show after "
+            "{low}–{high} months)"
+        ).format(head=head, low=low, high=high)
 
 
 def evaluation_timing(start_date: Any, as_of: Any) -> TimingResult:
@@ -1369,22 +1472,22 @@ _TRUTH_KEYS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("lift", "orders_post"): (
         "true_uplift_purchase_rate",
         "relative",
-        "relative uplift in orders per customer",
+        N_("relative uplift in orders per customer"),
     ),
     ("lift", "spend_post"): (
         "expected_extra_revenue_per_treated_rub",
         "absolute",
-        "extra spend per treated customer (before refunds)",
+        N_("extra spend per treated customer (before refunds)"),
     ),
     ("did", "orders"): (
         "expected_extra_orders_per_treated",
         "absolute",
-        "extra orders per treated customer",
+        N_("extra orders per treated customer"),
     ),
     ("did", "spend"): (
         "expected_extra_revenue_per_treated_rub",
         "absolute",
-        "extra spend per treated customer (before refunds)",
+        N_("extra spend per treated customer (before refunds)"),
     ),
 }
 
@@ -1410,26 +1513,36 @@ class TruthComparison(Result):
         if self.scale == "relative":
             return _pct(x)
         if not math.isfinite(x):
-            return "n/a"
+            return _("n/a")
         digits = 2 if self.unit == "orders" else 0
-        return f"{x:+,.{digits}f} {self.unit}".rstrip()
+        if not self.unit:
+            return _n(x, f"+,.{digits}f")
+        unit = _("orders") if self.unit == "orders" else self.unit
+        return _n(x, f"+,.{digits}f") + _unit(f" {unit}")
 
     def __str__(self) -> str:
         if not self.available:
-            return (
-                f"No ground truth available ({self.note}): judge the estimate "
-                f"{self._v(self.estimate)} by its interval alone"
-            )
-        conf = f"{100 * self.confidence:.0f}%"
+            return _(
+                "No ground truth available ({note}): judge the estimate {estimate} by its "
+                "interval alone"
+            ).format(note=self.note, estimate=self._v(self.estimate))
         verdict = (
-            "contains it: the estimate recovers the truth"
+            _("contains it: the estimate recovers the truth")
             if self.covered
-            else "misses it: this estimate does not recover the truth"
+            else _("misses it: this estimate does not recover the truth")
         )
-        return (
-            f"True {self.quantity}: {self._v(self.truth)}; estimate {self._v(self.estimate)} "
-            f"with {conf} CI {self._v(self.ci_low)} to {self._v(self.ci_high)}, which "
-            f"{verdict} (error {self._v(self.estimate - self.truth)})"
+        return _(
+            "True {quantity}: {truth}; estimate {estimate} with {level} CI {low} to {high}, "
+            "which {verdict} (error {error})"
+        ).format(
+            quantity=_(self.quantity),
+            truth=self._v(self.truth),
+            estimate=self._v(self.estimate),
+            level=_level(self.confidence),
+            low=self._v(self.ci_low),
+            high=self._v(self.ci_high),
+            verdict=verdict,
+            error=self._v(self.estimate - self.truth),
         )
 
 
@@ -1480,18 +1593,23 @@ def compare_with_truth(result: LiftResult | DiDResult, truth_path: Any) -> Truth
     }
 
     if truth_path is None:
-        return TruthComparison(available=False, note="no truth file given", **base)
+        return TruthComparison(available=False, note=_("no truth file given"), **base)
     if not isinstance(truth_path, str | Path):
         raise TypeError(f"truth_path must be a path (str or Path) or None, got {truth_path!r}")
     path = Path(truth_path)
     if not path.is_file():
         # only the file name: the sentence ends up in stored notebooks, absolute paths must not
-        return TruthComparison(available=False, note=f"no {path.name} beside the data", **base)
+        note = _("no {name} beside the data").format(name=path.name)
+        return TruthComparison(available=False, note=note, **base)
     truth = json.loads(path.read_text(encoding="utf-8"))
     value = truth.get(key) if key else None
     if not isinstance(value, int | float) or isinstance(value, bool):
         return TruthComparison(
-            available=False, note=f"{path.name} has no true value for {kind} on {metric!r}", **base
+            available=False,
+            note=_("{name} has no true value for {kind} on {metric}").format(
+                name=path.name, kind=kind, metric=repr(metric)
+            ),
+            **base,
         )
     value = float(value)
     covered = bool(lo <= value <= hi) if math.isfinite(lo) and math.isfinite(hi) else False
@@ -1515,13 +1633,23 @@ class NPSDiDResult(Result):
     confidence: float = 0.95
 
     def __str__(self) -> str:
-        conf = f"{100 * self.confidence:.0f}%"
-        return (
-            f"NPS difference-in-differences {self.estimate:+.1f} points (treatment "
-            f"{self.treatment_before:+.1f} → {self.treatment_after:+.1f}, control "
-            f"{self.control_before:+.1f} → {self.control_after:+.1f}; {conf} CI "
-            f"{self.ci_low:+.1f} to {self.ci_high:+.1f}, {_fmt_p(self.p_value)}, "
-            f"{self.n_answers:,} answers)"
+        def v(x: float) -> str:
+            return _n(x, "+.1f")
+
+        return _(
+            "NPS difference-in-differences {estimate} points (treatment {tb} → {ta}, control "
+            "{cb} → {ca}; {level} CI {low} to {high}, {p}, {n} answers)"
+        ).format(
+            estimate=v(self.estimate),
+            tb=v(self.treatment_before),
+            ta=v(self.treatment_after),
+            cb=v(self.control_before),
+            ca=v(self.control_after),
+            level=_level(self.confidence),
+            low=v(self.ci_low),
+            high=v(self.ci_high),
+            p=_fmt_p(self.p_value),
+            n=fmt_count(self.n_answers),
         )
 
 

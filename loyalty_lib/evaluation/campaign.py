@@ -24,7 +24,7 @@ the best β instead of fixing it at 0 or 1), which is why it is the efficient es
 randomised campaign (McKenzie 2012, "Beyond baseline and follow-up").
 
 Every result carries ``verdict``: a sentence computed from the numbers, in the reader's language
-through :mod:`loyalty_lib.i18n` (numbers only; the words are English until the catalogues land).
+through :mod:`loyalty_lib.i18n` (numbers and words: the Russian sentences are in ``loyalty.po``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from loyalty_lib._result import Result
-from loyalty_lib.i18n import fmt_money, fmt_number, fmt_pp, fmt_share
+from loyalty_lib.i18n import N_, _, fmt_money, fmt_number, fmt_pp, fmt_share
 from loyalty_lib.stats import check_confidence
 
 __all__ = [
@@ -60,11 +60,16 @@ SMD_THRESHOLD = 0.1
 
 _SHARES = ("repeat", "repeat2")
 _WHAT = {
-    "spend": "net spend per customer",
-    "orders": "orders per customer",
-    "repeat": "share buying at least once",
-    "repeat2": "share with ≥ 2 purchases",
+    "spend": N_("net spend per customer"),
+    "orders": N_("orders per customer"),
+    "repeat": N_("share buying at least once"),
+    "repeat2": N_("share with ≥ 2 purchases"),
 }
+
+
+def _what(metric: str) -> str:
+    """The metric's name for a sentence, in the reader's language."""
+    return _(_WHAT[metric]) if metric in _WHAT else metric
 
 
 def _outcome_helpers() -> tuple[Any, Any]:
@@ -89,15 +94,22 @@ def _value(metric: str, x: float, currency: str, *, diff: bool = False) -> str:
 
 def _ci_words(low: float, high: float, estimate: float, what: str, fmt: Any) -> str:
     if low > 0 or high < 0:
-        direction = "raised" if estimate > 0 else "lowered"
-        return (
-            f"the interval excludes zero: the campaign {direction} {what} by {fmt(estimate)} "
-            f"[{fmt(low)}; {fmt(high)}]"
+        template = (
+            _(
+                "the interval excludes zero: the campaign raised {what} by {estimate} [{low}; {high}]"
+            )
+            if estimate > 0
+            else _(
+                "the interval excludes zero: the campaign lowered {what} by {estimate} "
+                "[{low}; {high}]"
+            )
         )
-    return (
-        f"the interval includes zero: the data cannot tell an effect of {fmt(estimate)} on {what} "
-        f"from none [{fmt(low)}; {fmt(high)}]"
-    )
+    else:
+        template = _(
+            "the interval includes zero: the data cannot tell an effect of {estimate} on {what} "
+            "from none [{low}; {high}]"
+        )
+    return template.format(what=what, estimate=fmt(estimate), low=fmt(low), high=fmt(high))
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,13 +133,13 @@ class BalanceResult(Result):
         for r in self.table.itertuples(index=False):
             rows.append(
                 {
-                    "pre-period metric": _WHAT.get(r.metric, r.metric),
-                    "treatment": _value(r.metric, r.treatment, self.currency),
-                    "control": _value(r.metric, r.control, self.currency),
-                    "difference": _value(r.metric, r.difference, self.currency, diff=True),
+                    _("pre-period metric"): _what(r.metric),
+                    _("treatment"): _value(r.metric, r.treatment, self.currency),
+                    _("control"): _value(r.metric, r.control, self.currency),
+                    _("difference"): _value(r.metric, r.difference, self.currency, diff=True),
                     "SMD": fmt_number(r.smd, decimals=2),
                     "p": fmt_number(r.p_value, decimals=3),
-                    "balanced": "yes" if r.balanced else "no",
+                    _("balanced"): _("yes") if r.balanced else _("no"),
                 }
             )
         return pd.DataFrame(rows)
@@ -177,18 +189,22 @@ def balance_table(
     if bad:
         worst = table.loc[table["smd"].abs().idxmax()]
         rel = worst["difference"] / worst["control"] if worst["control"] else math.nan
-        verdict = (
-            f"The groups were not alike before the start: {', '.join(_WHAT.get(m, m) for m in bad)} "
-            f"differ by more than {fmt_number(SMD_THRESHOLD)} standard deviations (largest: "
-            f"{_WHAT.get(worst['metric'], worst['metric'])}, treatment "
-            f"{fmt_share(rel, signed=True)} vs control). A post-only comparison would count this "
-            "head start as effect; adjust for the pre-period."
+        verdict = _(
+            "The groups were not alike before the start: {metrics} differ by more than "
+            "{threshold} standard deviations (largest: {worst}, treatment {gap} vs control). "
+            "A post-only comparison would count this head start as effect; adjust for the "
+            "pre-period."
+        ).format(
+            metrics=", ".join(_what(m) for m in bad),
+            threshold=fmt_number(SMD_THRESHOLD),
+            worst=_what(worst["metric"]),
+            gap=fmt_share(rel, signed=True),
         )
     else:
-        verdict = (
-            f"The groups were alike before the start: every pre-period metric differs by at most "
-            f"{fmt_number(SMD_THRESHOLD)} standard deviations."
-        )
+        verdict = _(
+            "The groups were alike before the start: every pre-period metric differs by at most "
+            "{threshold} standard deviations."
+        ).format(threshold=fmt_number(SMD_THRESHOLD))
     return BalanceResult(table=table, imbalanced=bad, verdict=verdict, currency=currency)
 
 
@@ -267,20 +283,20 @@ def pre_trend_check(
     def f(x: float) -> str:
         return _value(metric, x, currency, diff=True)
 
-    what = _WHAT.get(metric, metric)
+    what = _what(metric)
     if parallel:
-        verdict = (
-            f"Pre-period trends: between the two halves of the {fmt_number(2 * half)} days before "
-            f"the start, treatment's {what} moved by {f(est)} relative to control "
-            f"[{f(lo)}; {f(hi)}] — the interval includes zero, so there is no sign that the lines "
-            "were already diverging; parallel trends is plausible (not proven)."
-        )
+        verdict = _(
+            "Pre-period trends: between the two halves of the {days} days before the start, "
+            "treatment's {what} moved by {estimate} relative to control [{low}; {high}] — the "
+            "interval includes zero, so there is no sign that the lines were already diverging; "
+            "parallel trends is plausible (not proven)."
+        ).format(days=fmt_number(2 * half), what=what, estimate=f(est), low=f(lo), high=f(hi))
     else:
-        verdict = (
-            f"Pre-period trends: treatment's {what} was already moving away from control's "
-            f"before the start, by {f(est)} between the two halves of the pre-period "
-            f"[{f(lo)}; {f(hi)}]. Parallel trends fails: DiD would count this drift as effect."
-        )
+        verdict = _(
+            "Pre-period trends: treatment's {what} was already moving away from control's before "
+            "the start, by {estimate} between the two halves of the pre-period [{low}; {high}]. "
+            "Parallel trends fails: DiD would count this drift as effect."
+        ).format(what=what, estimate=f(est), low=f(lo), high=f(hi))
     return PreTrendResult(
         metric=metric,
         estimate=est,
@@ -406,7 +422,7 @@ def ancova_effect(
     d = treated.astype(float)
     n = len(y)
     design = np.column_stack([np.ones(n), d, x])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    coef, *_rest = np.linalg.lstsq(design, y, rcond=None)
     resid = y - design @ coef
     dof = n - 3
     sigma2 = float(resid @ resid) / dof
@@ -432,14 +448,26 @@ def ancova_effect(
     def f(v: float) -> str:
         return _value(metric, v, currency, diff=True)
 
-    what = _WHAT.get(metric, metric)
+    what = _what(metric)
     rule = (
-        f"pre/post correlation ρ = {fmt_number(rho, decimals=2)} "
-        + ("> 0.5, so DiD is narrower" if rho > 0.5 else "≤ 0.5, so DiD is wider")
-        + f" than the post-only comparison (SE {fmt_number(did_se, sig=3)} vs "
-        f"{fmt_number(post_se, sig=3)}); ANCOVA's SE is {fmt_number(se, sig=3)}"
+        _(
+            "pre/post correlation ρ = {rho} > 0.5, so DiD is narrower than the post-only "
+            "comparison (SE {did_se} vs {post_se}); ANCOVA's SE is {se}"
+        )
+        if rho > 0.5
+        else _(
+            "pre/post correlation ρ = {rho} ≤ 0.5, so DiD is wider than the post-only "
+            "comparison (SE {did_se} vs {post_se}); ANCOVA's SE is {se}"
+        )
+    ).format(
+        rho=fmt_number(rho, decimals=2),
+        did_se=fmt_number(did_se, sig=3),
+        post_se=fmt_number(post_se, sig=3),
+        se=fmt_number(se, sig=3),
     )
-    verdict = f"ANCOVA (adjusted for the pre-period): {_ci_words(lo, hi, tau, what, f)}; {rule}."
+    verdict = _("ANCOVA (adjusted for the pre-period): {words}; {rule}.").format(
+        words=_ci_words(lo, hi, tau, what, f), rule=rule
+    )
     return ANCOVAResult(
         metric=metric,
         estimate=tau,
@@ -465,4 +493,4 @@ def show_verdict(result: Any) -> Any:
     """A result's ``verdict`` as Markdown for a notebook (the sentence the lesson points at)."""
     from IPython.display import Markdown
 
-    return Markdown("**Verdict.** " + result.verdict)
+    return Markdown("**" + _("Verdict.") + "** " + result.verdict)

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import ScalarFormatter
 
-from loyalty_lib.evaluation import group_means, pre_period_means
+from loyalty_lib.evaluation import _loc, _unit, group_means, pre_period_means
+from loyalty_lib.i18n import N_, _, get_language
 from loyalty_lib.plots._style import axes as _axes
 
 __all__ = ["did_plot", "kpi_trend", "lift_chart", "pre_trends", "segment_retention_plot"]
 
 _COLORS = {"treatment": "tab:orange", "control": "tab:blue"}
 _LABELS = {
-    "spend": "net spend per customer, RUB",
-    "orders": "orders per customer",
-    "repeat": "share with ≥ 1 purchase",
-    "repeat2": "share with ≥ 2 purchases",
+    "spend": N_("net spend per customer, RUB"),
+    "orders": N_("orders per customer"),
+    "repeat": N_("share with ≥ 1 purchase"),
+    "repeat2": N_("share with ≥ 2 purchases"),
 }
 _KPI_UNITS = {
     "members": "customers",
@@ -32,11 +34,71 @@ _KPI_UNITS = {
     "program_costs": "RUB",
     "cost_per_participant": "RUB",
 }
+#: the KPI axis label and title word of each KPI column (English: built from the column name)
+_KPI_LABELS = {
+    "members": (N_("members, customers"), N_("KPI trend: members")),
+    "participants": (N_("participants, customers"), N_("KPI trend: participants")),
+    "activity": (N_("activity, share of members"), N_("KPI trend: activity")),
+    "orders": (N_("orders, orders"), N_("KPI trend: orders")),
+    "average_check": (N_("average check, RUB"), N_("KPI trend: average check")),
+    "repeat_rate": (N_("repeat rate, share of participants"), N_("KPI trend: repeat rate")),
+    "returning_rate": (
+        N_("returning rate, share of participants"),
+        N_("KPI trend: returning rate"),
+    ),
+    "revenue": (N_("revenue, RUB"), N_("KPI trend: revenue")),
+    "program_costs": (N_("program costs, RUB"), N_("KPI trend: program costs")),
+    "cost_per_participant": (
+        N_("cost per participant, RUB"),
+        N_("KPI trend: cost per participant"),
+    ),
+}
+#: the groups and the segments of lesson 06 as a reader sees them
+_NAMES = {
+    "treatment": N_("treatment"),
+    "control": N_("control"),
+    "VIP": N_("VIP"),
+    "regular": N_("regular"),
+    "difficult": N_("difficult"),
+    "new": N_("new"),
+    "one-off": N_("one-off"),
+    "no purchase before start": N_("no purchase before start"),
+}
+_METRICS = {
+    "spend": N_("net spend"),
+    "orders": N_("orders per customer"),
+    "spend_post": N_("net spend after the start"),
+    "orders_post": N_("orders after the start"),
+    "repeat_post": N_("share buying after the start"),
+    "repeat2_post": N_("share with ≥ 2 purchases after the start"),
+}
+
+
+class _LocaleFormatter(ScalarFormatter):
+    """Matplotlib's tick labels with the reader's decimal mark (0,15 in Russian)."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _loc(super().__call__(x, pos))
+
+
+def _locale_ticks(ax: Axes) -> None:
+    # English keeps matplotlib's own formatter, so its charts stay exactly as they were
+    if get_language() != "en":
+        ax.yaxis.set_major_formatter(_LocaleFormatter())
+
+
+def _name(value: object) -> str:
+    text = str(value)
+    return _(_NAMES[text]) if text in _NAMES else text
+
+
+def _metric(metric: str) -> str:
+    return _(_METRICS[metric]) if metric in _METRICS else metric
 
 
 def _label(metric: str) -> str:
     base = metric.removesuffix("_pre").removesuffix("_post")
-    return _LABELS.get(base, metric)
+    return _(_LABELS[base]) if base in _LABELS else metric
 
 
 def lift_chart(
@@ -47,7 +109,7 @@ def lift_chart(
     ax = _axes(ax)
     err = [table["mean"] - table["ci_low"], table["ci_high"] - table["mean"]]
     ax.bar(
-        table["group"],
+        [_name(g) for g in table["group"]],
         table["mean"],
         yerr=err,
         capsize=6,
@@ -58,7 +120,7 @@ def lift_chart(
         zip(table["mean"], table["ci_high"], table["n"], strict=True)
     ):
         ax.annotate(
-            f"{mean:,.3g}\nn={n:,}",
+            _loc(f"{mean:,.3g}\nn={n:,}"),
             (x, max(mean, high)),
             xytext=(0, 4),
             textcoords="offset points",
@@ -70,8 +132,13 @@ def lift_chart(
     ax.yaxis.grid(True, alpha=0.3)  # helps read off where the error bars end
     ax.set_axisbelow(True)
     ax.set_ylabel(_label(metric))
-    ax.set_xlabel("group")
-    ax.set_title(f"Treatment vs control: {metric} (mean, 95% CI)")
+    ax.set_xlabel(_("group"))
+    ax.set_title(
+        _("Treatment vs control: {metric} (mean, 95% CI)").format(
+            metric=metric, label=_metric(metric)
+        )
+    )
+    _locale_ticks(ax)
     return ax
 
 
@@ -90,12 +157,23 @@ def did_plot(outcomes: pd.DataFrame, metric: str = "spend", *, ax: Axes | None =
             [h - m for m, h in zip(means, highs, strict=True)],
         ]
         ax.errorbar(
-            [shift, 1 + shift], means, yerr=err, marker="o", capsize=4, color=_COLORS[g], label=g
+            [shift, 1 + shift],
+            means,
+            yerr=err,
+            marker="o",
+            capsize=4,
+            color=_COLORS[g],
+            label=_name(g),
         )
-    ax.set_xticks([0, 1], ["pre period", "post period"])
+    ax.set_xticks([0, 1], [_("pre period"), _("post period")])
     ax.set_ylabel(_label(metric))
-    ax.set_title(f"Difference in differences: {metric} (mean, 95% CI)")
+    ax.set_title(
+        _("Difference in differences: {metric} (mean, 95% CI)").format(
+            metric=metric, label=_metric(metric)
+        )
+    )
     ax.legend()
+    _locale_ticks(ax)
     return ax
 
 
@@ -103,12 +181,13 @@ def segment_retention_plot(table: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     """Share of each segment active per period after start (output of ``segment_retention``)."""
     ax = _axes(ax)
     for segment, part in table.groupby("segment", sort=True):
-        ax.plot(part["period"], part["share"], marker="o", label=str(segment))
-    ax.set_xlabel("period after campaign start")
-    ax.set_ylabel("share of segment's customers who bought")
+        ax.plot(part["period"], part["share"], marker="o", label=_name(segment))
+    ax.set_xlabel(_("period after campaign start"))
+    ax.set_ylabel(_("share of segment's customers who bought"))
     ax.set_ylim(0, 1)
-    ax.set_title("Retention by segment after the campaign start")
-    ax.legend(title="segment")
+    ax.set_title(_("Retention by segment after the campaign start"))
+    ax.legend(title=_("segment"))
+    _locale_ticks(ax)
     return ax
 
 
@@ -126,18 +205,27 @@ def kpi_trend(
     if "group" in kpis_df.columns:
         for g, part in kpis_df.groupby("group", sort=False):
             ax.plot(
-                part["period_start"], part[kpi], marker="o", label=str(g), color=_COLORS.get(str(g))
+                part["period_start"],
+                part[kpi],
+                marker="o",
+                label=_name(g),
+                color=_COLORS.get(str(g)),
             )
     else:
         ax.plot(kpis_df["period_start"], kpis_df[kpi], marker="o")
     if start is not None:
-        ax.axvline(pd.Timestamp(start), color="grey", linestyle="--", label="campaign start")
+        ax.axvline(pd.Timestamp(start), color="grey", linestyle="--", label=_("campaign start"))
     if "group" in kpis_df.columns or start is not None:
         ax.legend()
-    ax.set_xlabel("period start")
-    ax.set_ylabel(f"{kpi.replace('_', ' ')}, {_KPI_UNITS.get(kpi, 'value')}")
-    ax.set_title(f"KPI trend: {kpi.replace('_', ' ')}")
+    ax.set_xlabel(_("period start"))
+    words = kpi.replace("_", " ")
+    ylabel, title = _KPI_LABELS.get(
+        kpi, (f"{words}, {_KPI_UNITS.get(kpi, 'value')}", f"KPI trend: {words}")
+    )
+    ax.set_ylabel(_(ylabel))
+    ax.set_title(_(title))
     ax.figure.autofmt_xdate()
+    _locale_ticks(ax)
     return ax
 
 
@@ -159,12 +247,18 @@ def pre_trends(
     table = pre_period_means(transactions, campaign, metric, bin_days=bin_days)
     ax = _axes(ax)
     for g, part in table.groupby("group", sort=False):
-        ax.plot(part["days_from_start"], part["mean"], marker="o", label=str(g), color=_COLORS[g])
-    ax.axvline(0, color="grey", linestyle="--", label="campaign start")
-    unit = f"net spend per customer, {currency}" if metric == "spend" else "orders per customer"
-    ax.set_xlabel(f"days from the campaign start ({bin_days}-day bins)")
-    ax.set_ylabel(f"{unit} per {bin_days} days")
-    what = "Net spend" if metric == "spend" else "Orders"
-    ax.set_title(f"{what} before and after the start: do the lines run parallel?")
+        ax.plot(part["days_from_start"], part["mean"], marker="o", label=_name(g), color=_COLORS[g])
+    ax.axvline(0, color="grey", linestyle="--", label=_("campaign start"))
+    ax.set_xlabel(_("days from the campaign start ({days}-day bins)").format(days=bin_days))
+    if metric == "spend":
+        ylabel = _("net spend per customer, {currency} per {days} days")
+        title = _("Net spend before and after the start: do the lines run parallel?")
+    else:
+        ylabel = _("orders per customer per {days} days")
+        title = _("Orders before and after the start: do the lines run parallel?")
+    shown = _unit(f" {currency}").strip()  # RUB in English, ₽ in Russian
+    ax.set_ylabel(ylabel.format(currency=shown, days=bin_days))
+    ax.set_title(title)
     ax.legend()
+    _locale_ticks(ax)
     return ax

@@ -35,6 +35,7 @@ TRANSLATED = [
     "03_segmentation",
     "04_churn",
     "05_program_design",
+    "06_evaluation",
 ]
 
 
@@ -98,6 +99,7 @@ def test_russian_coverage_map_lists_the_english_cells_under_ru():
         ("03", "03_segmentation"),
         ("04", "04_churn"),
         ("05", "05_program_design"),
+        ("06", "06_evaluation"),
     )
     for number, lesson in lessons:
         english = yaml.safe_load((NOTEBOOKS / f"coverage/{number}.yml").read_text("utf-8"))

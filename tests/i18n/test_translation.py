@@ -20,7 +20,7 @@ from loyalty_lib.translation import check_translations, compare_lessons, normali
 
 ROOT = pipeline.project_root()
 RU = ROOT / "notebooks" / "ru"
-TRANSLATED = ["00_start_here", "01_nps", "02_ltv", "03_segmentation"]
+TRANSLATED = ["00_start_here", "01_nps", "02_ltv", "03_segmentation", "06_evaluation"]
 
 
 # ----------------------------------------------------------------------------- normalisation
