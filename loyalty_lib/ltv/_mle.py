@@ -95,3 +95,23 @@ class FittedModelDisplay:
     def _repr_html_(self) -> str:
         table = self.summary if self.params else None
         return sentence_html(self, table, index=False, float_format="{:.4g}".format)
+
+
+def mean_nll_in_logs(
+    total_and_grad: Callable[[np.ndarray, object], tuple[float, np.ndarray]],
+    log_params: np.ndarray,
+    data: object,
+    total_weight: float,
+) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood and its gradient in log-parameters, from a model's total
+    log-likelihood and exact gradient at natural parameters (chain rule: ∂/∂ln θ = θ·∂/∂θ).
+
+    A non-finite value or gradient (a trial point far out, where a Gamma or Beta function
+    overflows) becomes 1e300 with a zero gradient, so L-BFGS-B's line search backs off."""
+    params = np.exp(log_params)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        value, grad = total_and_grad(params, data)
+    value, grad = -value / total_weight, -grad * params / total_weight
+    if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+        return 1e300, np.zeros_like(grad)
+    return float(value), grad

@@ -197,12 +197,13 @@ class BetaGeoBetaBinom(CountModel):
         out = self._expected_raw(tt, x, tx, n)
         return _wrap(out, (t, frequency, recency, n_periods), "expected_purchases")
 
-    def _expected_raw(self, tt, x, tx, n) -> np.ndarray:
+    def _expected_raw(self, tt, x, tx, n, p_alive: np.ndarray | None = None) -> np.ndarray:
         alpha, beta, gamma, delta = self._require_fit()
         # P(transact | alive) posterior mean: (α+x)/(α+β+n); survival of an alive customer from
         # opportunity n+1 to n+k: B(γ, δ+n+k)/B(γ, δ+n+1) (FHS eq. 13 summed term by term, which
         # equals the closed form and has no 1/(γ−1)).
-        p_alive = self._p_alive_raw(x, tx, n)
+        if p_alive is None:
+            p_alive = self._p_alive_raw(x, tx, n)
         rate = (alpha + x) / (alpha + beta + n)
         total = np.zeros(np.shape(tt))
         for k in range(1, int(np.max(tt)) + 1 if np.size(tt) else 1):

@@ -29,6 +29,7 @@ from loyalty_lib._result import Result
 from loyalty_lib.ltv import gamma_gamma as _gg
 from loyalty_lib.ltv._base import CountModel
 from loyalty_lib.ltv._mle import numerical_hessian
+from loyalty_lib.ltv.bgbb import BetaGeoBetaBinom, validate_discrete
 from loyalty_lib.ltv.bgnbd import PARAM_NAMES as _BG_NAMES
 from loyalty_lib.ltv.bgnbd import BetaGeo, _as_1d, _loglik_and_grad, validate_rft
 from loyalty_lib.ltv.pareto_nbd import ParetoNBD
@@ -67,15 +68,18 @@ def _with_params(model: Any, params: dict[str, float]) -> Any:
     return clone
 
 
-def _cumulative(model: Any, ts: list[float], x, tx, big_t) -> list[np.ndarray]:
-    """E[Y(t) | x, t_x, T] for each t of ``ts``, P(alive) computed once."""
+def _cumulative(
+    model: Any, ts: list[float], x, tx, big_t, p_alive: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """E[Y(t) | x, t_x, T] for each t of ``ts``, P(alive) computed once (or passed in)."""
     if isinstance(model, BetaGeo):
         return list(model._expected_purchases_at(ts, x, tx, big_t))
-    p_alive = model._p_alive_raw(x, tx, big_t)
+    if p_alive is None:
+        p_alive = model._p_alive_raw(x, tx, big_t)
     out = []
     for t in ts:
         tt = np.full(x.shape, float(t))
-        if isinstance(model, ParetoNBD):
+        if isinstance(model, ParetoNBD | BetaGeoBetaBinom):  # BG/BB: big_t is n_periods
             out.append(model._expected_raw(tt, x, tx, big_t, p_alive))
         else:
             out.append(model._expected_raw(tt, x, big_t) * p_alive)
@@ -133,7 +137,10 @@ def model_intervals(
         raise ValueError(f"n_draws must be ≥ 20 for percentile limits; got {n_draws}")
     if not model.params:
         raise ValueError("model is not fitted")
-    x, tx, big_t = validate_rft(frequency, recency, T)
+    if isinstance(model, BetaGeoBetaBinom):  # T is n_periods, t a number of opportunities
+        x, tx, big_t = validate_discrete(frequency, recency, T)
+    else:
+        x, tx, big_t = validate_rft(frequency, recency, T)
     names = _names(model)
     theta = np.log([model.params[k] for k in names])
     cov = _cov_log(model)
@@ -155,20 +162,28 @@ def model_intervals(
         months = list(range(1, int(horizon_months) + 1))
         discount = (1 + discount_rate_monthly) ** -np.arange(1, len(months) + 1)
 
+    # Every count-model prediction depends on (x, t_x, T) only: compute it once per distinct
+    # row (a daily summary of 100k customers has a few tens of thousands; a BG/BB summary a few
+    # hundred) and spread it back to the customers. CLV also depends on each customer's
+    # monetary value, so only its count part is computed per distinct row.
+    rep, inverse = _distinct_rows(x, tx, big_t)
+    counts = np.bincount(inverse, minlength=rep.size).astype(float)
+    dx, dtx, dt = x[rep], tx[rep], big_t[rep]
+
     def predict(params: np.ndarray, gg_params: np.ndarray | None) -> tuple[np.ndarray, ...]:
         draw = _with_params(model, dict(zip(names, map(float, params), strict=True)))
-        p_alive = draw._p_alive_raw(x, tx, big_t)
-        expected = _cumulative(draw, [float(t)], x, tx, big_t)[0]
+        p_alive = draw._p_alive_raw(dx, dtx, dt)
+        expected = _cumulative(draw, [float(t)], dx, dtx, dt, p_alive)[0]
         if gg_params is None:
             return expected, p_alive
         p, q, v = gg_params
         value = (p * v + p * x * np.where(x > 0, m, 0.0)) / (p * x + q - 1)
-        cums = _cumulative(draw, [i * u for i in months], x, tx, big_t)
-        steps = np.diff(np.vstack([np.zeros(x.size), *cums]), axis=0)
-        return expected, p_alive, (discount @ steps) * value
+        cums = _cumulative(draw, [i * u for i in months], dx, dtx, dt, p_alive)
+        steps = np.diff(np.vstack([np.zeros(rep.size), *cums]), axis=0)
+        return expected, p_alive, (discount @ steps)[inverse] * value
 
     point = predict(np.exp(theta), np.exp(gg_theta) if want_clv else None)
-    samples = [np.empty((n_draws, x.size), dtype=np.float32) for _ in point]
+    samples = [np.empty((n_draws, est.size), dtype=np.float32) for est in point]
     for i in range(n_draws):
         for store, values in zip(
             samples, predict(draws[i], gg_draws[i] if want_clv else None), strict=True
@@ -179,20 +194,27 @@ def model_intervals(
     index = frequency.index if isinstance(frequency, pd.Series) else None
     columns: dict[str, np.ndarray] = {}
     rows = []
-    aggregate = {
-        "expected_purchases": ("total expected purchases", np.sum),
-        "p_alive": ("mean P(alive)", np.mean),
-        "clv": ("mean CLV", np.mean),
+    names_of = {
+        "expected_purchases": "total expected purchases",
+        "p_alive": "mean P(alive)",
+        "clv": "mean CLV",
     }
+    n = float(x.size)
     for label, est, store in zip(labels, point, samples, strict=True):
         lo, hi = np.quantile(store, [lo_q, hi_q], axis=0)
+        per_customer = label == "clv"  # the other two are per distinct row
+        weight = np.ones(x.size) if per_customer else counts
+        if not per_customer:
+            est, lo, hi = est[inverse], lo[inverse], hi[inverse]
         columns[label], columns[f"{label}_low"], columns[f"{label}_high"] = est, lo, hi
-        name, agg = aggregate[label]
-        per_draw = agg(store.astype(float), axis=1)
-        rows.append((name, float(agg(est)), *np.quantile(per_draw, [lo_q, hi_q])))
+        per_draw_total = store.astype(float) @ weight
+        total = float(est.sum())
+        scale = 1.0 if label == "expected_purchases" else 1.0 / n  # sum or mean
+        rows.append(
+            (names_of[label], total * scale, *np.quantile(per_draw_total * scale, [lo_q, hi_q]))
+        )
         if label == "clv":
-            total = store.astype(float).sum(axis=1)
-            rows.append(("total CLV", float(est.sum()), *np.quantile(total, [lo_q, hi_q])))
+            rows.append(("total CLV", total, *np.quantile(per_draw_total, [lo_q, hi_q])))
     return ModelIntervals(
         customers=pd.DataFrame(columns, index=index),
         totals=pd.DataFrame(rows, columns=["quantity", "estimate", "lower", "upper"]),
@@ -201,6 +223,19 @@ def model_intervals(
         horizon=float(t),
         method="parametric bootstrap from the MLE covariance",
     )
+
+
+def _distinct_rows(
+    x: np.ndarray, tx: np.ndarray, big_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One representative row index per distinct (x, t_x, T), and each row's distinct index."""
+    code = np.zeros(x.size, dtype=np.int64)
+    for column in (x, tx, big_t):
+        values, _ = pd.factorize(column)
+        code, _ = pd.factorize(code * (int(values.max()) + 1) + values)
+    rep = np.empty(int(code.max()) + 1, dtype=np.int64)
+    rep[code] = np.arange(x.size)
+    return rep, code
 
 
 def _gamma_gamma_cov(

@@ -23,15 +23,20 @@ import pandas as pd
 from scipy import special
 
 from loyalty_lib.ltv._base import CountModel, RowData, check_weights
+from loyalty_lib.ltv._mle import mean_nll_in_logs
 from loyalty_lib.ltv.bgnbd import _as_1d, _wrap, compress, validate_rft
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
 
 class _Rows(RowData):
+    """Compressed rows; the terms that depend on x alone are evaluated once per distinct x."""
+
     def __init__(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray, w: np.ndarray):
         super().__init__(x, tx, big_t, w=w)
         self.x, self.tx, self.T = self.rows
+        self.ux, self.xi = np.unique(self.x, return_inverse=True)
+        self.wx = np.bincount(self.xi, weights=self.w, minlength=self.ux.size)
 
 
 class ModifiedBetaGeo(CountModel):
@@ -85,6 +90,9 @@ class ModifiedBetaGeo(CountModel):
         a3 = -(r + x) * np.log(alpha + big_t)
         big_d = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
         return a1 + a2 + a3 + np.logaddexp(0.0, big_d)
+
+    def _objective(self, log_params: np.ndarray, data: _Rows) -> tuple[float, np.ndarray]:
+        return mean_nll_in_logs(_total_and_grad, log_params, data, data.total_weight)
 
     # -- predictions ---------------------------------------------------------------------
     def _p_alive_raw(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> np.ndarray:
@@ -170,6 +178,59 @@ class ModifiedBetaGeo(CountModel):
             special.betaln(a + 1, b + k) - special.betaln(a, b)
         ) * np.maximum(1 - (cum[k] - nbd[k]), 0.0)
         return _wrap(out, (n,), "probability")
+
+
+def _total_and_grad(params: np.ndarray, d: _Rows) -> tuple[float, np.ndarray]:
+    """Σ w·ln L of :meth:`ModifiedBetaGeo._ll_rows` and its exact gradient in (r, α, a, b).
+
+    With σ = expit(D) (the posterior weight of "dropped out after the last purchase") and
+    L = ln(α+T) − ln(α+t_x), per row:
+
+    ∂/∂r = ψ(r+x) − ψ(r) + ln α − ln(α+T) + σ L,
+    ∂/∂α = r/α − (r+x)/(α+T) + σ (r+x) (1/(α+T) − 1/(α+t_x)),
+    ∂/∂a = ψ(a+b) − ψ(a+b+x+1) + σ/a,
+    ∂/∂b = ψ(b+x+1) − ψ(a+b+x+1) − ψ(b) + ψ(a+b) − σ/(b+x).
+
+    Gamma and digamma functions run over the distinct x only (a few hundred values for 1M
+    customers); each row costs two logs, one exp and one log1p.
+    """
+    r, alpha, a, b = params
+    ux, wx, xi, x, w = d.ux, d.wx, d.xi, d.x, d.w
+    log_at, log_atx = np.log(alpha + d.T), np.log(alpha + d.tx)
+    span = log_at - log_atx
+    rx = r + x
+    big_d = (np.log(a) - np.log(b + ux))[xi] + rx * span
+    # softplus(D) and expit(D) from one exp: for D > 0, D + log1p(e^−D) and 1/(1 + e^−D)
+    e = np.exp(-np.abs(big_d))
+    softplus = np.maximum(big_d, 0.0) + np.log1p(e)
+    sig = np.where(big_d >= 0, 1.0, e) / (1.0 + e)
+    ws = w * sig
+
+    per_x = (
+        special.gammaln(r + ux)
+        - special.gammaln(r)
+        + r * np.log(alpha)
+        + special.betaln(a, b + ux + 1)
+        - special.betaln(a, b)
+    )
+    total = wx @ per_x + w @ (softplus - rx * log_at)
+
+    inv_at, inv_atx = 1.0 / (alpha + d.T), 1.0 / (alpha + d.tx)
+    psi_abx = special.digamma(a + b + ux + 1)
+    psi_ab = special.digamma(a + b)
+    wsx = np.bincount(xi, weights=ws, minlength=ux.size)
+    grad = np.array(
+        [
+            wx @ (special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
+            + ws @ span
+            - w @ log_at,
+            wx.sum() * r / alpha + (w * rx) @ (sig * (inv_at - inv_atx) - inv_at),
+            wx @ (psi_ab - psi_abx) + ws.sum() / a,
+            wx @ (special.digamma(b + ux + 1) - psi_abx - special.digamma(b) + psi_ab)
+            - wsx @ (1.0 / (b + ux)),
+        ]
+    )
+    return float(total), grad
 
 
 def simulate(params: dict[str, float], T: Any, *, seed: int | None = None) -> pd.DataFrame:
