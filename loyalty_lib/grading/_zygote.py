@@ -34,6 +34,7 @@ import sys
 
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "pandas", "scipy.stats", "loyalty_lib")
 
+_FORK_SAFE_THREADS = {"jemalloc_bg_thd"}
 _CLONE = {"ipc": 0x08000000, "uts": 0x04000000, "net": 0x40000000, "mnt": 0x00020000}
 _CLONE_NEWPID = 0x20000000
 _PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS = 1, 24, 38
@@ -156,12 +157,22 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the system
     for name in PRELOAD:
         __import__(name)
+    # A fork copies only the calling thread: any other thread's locks would stay locked in the
+    # kernel. The one allowed is jemalloc's background thread (pyarrow's allocator, via pandas),
+    # which jemalloc's own fork handlers make safe.
     tasks = os.listdir("/proc/self/task")
-    ready = os.getuid() == 0 and len(tasks) == 1
+    others = []
+    for task in tasks:
+        with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/comm") as fh:
+            if int(task) != os.getpid():
+                others.append(fh.read().strip())
+    ready = os.getuid() == 0 and all(name in _FORK_SAFE_THREADS for name in others)
     out = sys.stdout
     out.write(json.dumps({"ready": ready, "threads": len(tasks)}) + "\n")
     out.flush()
     for line in sys.stdin:
+        if not line.strip():
+            continue
         request = json.loads(line)
         try:
             reply = {"keeper": _serve(request)} if ready else {"error": "not ready"}

@@ -525,6 +525,9 @@ def _grade_job(job: _Job, scratch: Path, log: logging.Logger) -> dict[str, Any]:
         km.disk_bytes = job.limits.disk_bytes
         km.wall_seconds = job.limits.wall_seconds
         km.font_cache = job.font_cache
+        # fork each kernel from this worker's forkserver (imports done once) into its sandbox;
+        # LOYALTY_GRADE_FORK=0 starts a fresh interpreter per kernel instead
+        km.fork_kernels = os.environ.get("LOYALTY_GRADE_FORK", "1") != "0"
         if cgroup is None and os.getuid() == 0:
             log.warning("no pids cgroup could be created: the process cap is not enforced")
     try:

@@ -421,12 +421,13 @@ def kernel_manager_class() -> type:
             self._fork_request = None
             if (
                 self.fork_kernels
-                and argv[1:3] == ["-m", "ipykernel_launcher"]
+                and "ipykernel_launcher" in argv
+                and argv[argv.index("ipykernel_launcher") - 1] == "-m"
                 and os.getuid() == 0
                 and _Zygote.get() is not None
             ):
                 self._fork_request = {
-                    "argv": argv[3:],
+                    "argv": argv[argv.index("ipykernel_launcher") + 1 :],
                     "cwd": WORK_DIR,
                     "cgroup": self.cgroup,
                     "env": sandbox_environment(),
