@@ -21,6 +21,11 @@ What the kernel sees (one ``bwrap`` per kernel, built by :func:`kernel_command`)
   every kernel that imports matplotlib rescanned the fonts into its empty home (about 0.15 s of
   CPU per submission, and a failing ``fc-list``).
 
+As root, the kernel is not a new interpreter: bubblewrap builds this sandbox around a placeholder
+(``sleep``) and the worker's kernel forkserver (:mod:`loyalty_lib.grading._zygote`, imports done
+once) forks a kernel that joins it, with the same caps applied by hand. One fork per submission;
+``LOYALTY_GRADE_FORK=0`` or any failure to start the forkserver gives a fresh interpreter instead.
+
 Caps, and why each uses what it uses:
 
 - **memory**: ``RLIMIT_AS`` (``prlimit --as``), default 2 GB per process. A memory cgroup would
