@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -35,7 +36,13 @@ from loyalty_lib.grading._nbgrader import (
 from loyalty_lib.grading.exports import ExportOptions, finish_results
 from loyalty_lib.grading.feedback import _redact_for_feedback, _write_feedback, _write_outputs
 from loyalty_lib.grading.release import _build_release, find_assignments
-from loyalty_lib.grading.sandbox import Limits, make_pids_cgroup, remove_cgroup, sandbox_problem
+from loyalty_lib.grading.sandbox import (
+    Limits,
+    build_font_cache,
+    make_pids_cgroup,
+    remove_cgroup,
+    sandbox_problem,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +88,7 @@ class _Job:
     timeout: int
     sandbox: bool = True
     limits: Limits = Limits()
+    font_cache: str = ""  # matplotlib's font list, bound read-only into the kernel's home
 
 
 def _tasks_of(notebooks: list[Path]) -> tuple[_Task, ...]:
@@ -182,6 +190,8 @@ def grade(
         )
         log_lines.append(gen_log.getvalue())
         gradebook = (template / "gradebook.db").read_bytes()
+        _compile_library()
+        font_cache = build_font_cache(scratch_root / "fonts", limits) if sandbox else None
         graded = [only] if only is not None else trainees
         # A Russian submission is restored from and checked against solutions/ru/<assignment>:
         # the same code and hidden tests (`loyalty translations --check`), but the locked cells
@@ -217,6 +227,7 @@ def grade(
                 timeout=timeout,
                 sandbox=sandbox,
                 limits=limits,
+                font_cache=str(font_cache or ""),
             )
             for t in graded
             for a in assignments
@@ -224,7 +235,12 @@ def grade(
         results: list[dict[str, Any]] = []
         progress = tqdm(total=len(jobs), desc="grading", unit="submission", file=sys.stderr)
         for _index, result in run_each(
-            _grade_job_safely, jobs, workers=workers, initializer=_worker_init, on_crash=_crashed
+            _grade_job_safely,
+            jobs,
+            workers=workers,
+            initializer=_worker_init,
+            on_crash=_crashed,
+            preload=("loyalty_lib.grading._preload",),
         ):
             results.append(result)
             progress.update()
@@ -281,6 +297,22 @@ def grade(
         seconds=round(time.perf_counter() - started, 1),
         out_dir=str(out_dir),
     )
+
+
+def _compile_library() -> None:
+    """Write the bytecode of ``loyalty_lib`` if it is missing or stale (milliseconds when current).
+
+    Every kernel imports the library; an editable install leaves it without ``__pycache__``, and
+    with PYTHONDONTWRITEBYTECODE set (as in this project's images) or the library bound read-only
+    (the sandbox) each kernel compiled its modules again. A library that cannot be written (a
+    system install, compiled by its installer) is left alone.
+    """
+    import compileall
+
+    from loyalty_lib.grading.sandbox import _library_dir
+
+    with contextlib.suppress(OSError):
+        compileall.compile_dir(_library_dir(), quiet=2)
 
 
 def _is_russian(submission_dir: Path) -> bool:
@@ -492,6 +524,10 @@ def _grade_job(job: _Job, scratch: Path, log: logging.Logger) -> dict[str, Any]:
         km.processes = job.limits.processes
         km.disk_bytes = job.limits.disk_bytes
         km.wall_seconds = job.limits.wall_seconds
+        km.font_cache = job.font_cache
+        # fork each kernel from this worker's forkserver (imports done once) into its sandbox;
+        # LOYALTY_GRADE_FORK=0 starts a fresh interpreter per kernel instead
+        km.fork_kernels = os.environ.get("LOYALTY_GRADE_FORK", "1") != "0"
         if cgroup is None and os.getuid() == 0:
             log.warning("no pids cgroup could be created: the process cap is not enforced")
     try:

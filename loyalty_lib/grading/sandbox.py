@@ -12,7 +12,19 @@ What the kernel sees (one ``bwrap`` per kernel, built by :func:`kernel_command`)
   the rest of ``/`` is remounted read-only;
 - its own network namespace (``--unshare-net``: not even the host's loopback; the kernel talks
   to the grader over ``transport="ipc"`` Unix sockets in the bound folder), pid, IPC and UTS
-  namespaces, ``--die-with-parent``, and a cleared environment.
+  namespaces, ``--die-with-parent``, and a cleared environment;
+- no capabilities (``--cap-drop ALL``): bubblewrap started by root keeps root's capabilities in
+  the sandbox unless told otherwise (measured: ``CapEff 000001fffeffffff``, CAP_SYS_ADMIN and
+  CAP_MKNOD included, enough to make a device node for the host's disk and mount it);
+- matplotlib's font list, built once per grading run inside a sandbox like the kernels' (so it
+  lists exactly the fonts a kernel sees) and bound read-only into each kernel's home: without it
+  every kernel that imports matplotlib rescanned the fonts into its empty home (about 0.15 s of
+  CPU per submission, and a failing ``fc-list``).
+
+As root, the kernel is not a new interpreter: bubblewrap builds this sandbox around a placeholder
+(``sleep``) and the worker's kernel forkserver (:mod:`loyalty_lib.grading._zygote`, imports done
+once) forks a kernel that joins it, with the same caps applied by hand. One fork per submission;
+``LOYALTY_GRADE_FORK=0`` or any failure to start the forkserver gives a fresh interpreter instead.
 
 Caps, and why each uses what it uses:
 
@@ -197,32 +209,10 @@ def _library_dir() -> Path:
     return Path(loyalty_lib.__file__).resolve().parent
 
 
-def kernel_command(
-    argv: list[str],
-    *,
-    work_dir: Path,
-    sock_dir: Path,
-    limits: Limits,
-    cgroup: Path | None = None,
-    env: dict[str, str] | None = None,
-) -> list[str]:
-    """``argv`` (a kernel's command line) wrapped in the caps and the bubblewrap sandbox.
-
-    ``work_dir`` is bound read-write as the kernel's working folder; ``sock_dir`` at its own path
-    (it holds the connection file and the ipc sockets, whose paths are written into that file).
-    """
-    venv, base = Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()
-    library = _library_dir()
-    caps = [
-        "prlimit",
-        f"--as={limits.memory_bytes}",
-        f"--fsize={limits.disk_bytes}",
-        "--core=0",
-        "--nofile=1024",
-    ]
-    if cgroup is None and os.getuid() != 0:
-        caps.append(f"--nproc={_user_process_count() + limits.processes}")
-    environment = {
+def sandbox_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel (bubblewrap clears the grader's)."""
+    venv = Path(sys.prefix).resolve()
+    return {
         "PATH": f"{venv}/bin:/usr/bin:/bin",
         "HOME": HOME_DIR,
         "LANG": os.environ.get("LANG", "C.UTF-8"),
@@ -235,7 +225,38 @@ def kernel_command(
         **{k: v for k, v in os.environ.items() if k.startswith("LOYALTY_")},
         **(env or {}),
     }
+
+
+def kernel_command(
+    argv: list[str],
+    *,
+    work_dir: Path,
+    sock_dir: Path,
+    limits: Limits,
+    cgroup: Path | None = None,
+    env: dict[str, str] | None = None,
+    font_cache: Path | None = None,
+) -> list[str]:
+    """``argv`` (a kernel's command line) wrapped in the caps and the bubblewrap sandbox.
+
+    ``work_dir`` is bound read-write as the kernel's working folder; ``sock_dir`` at its own path
+    (it holds the connection file and the ipc sockets, whose paths are written into that file).
+    ``font_cache`` (from :func:`build_font_cache`) is bound read-only into matplotlib's folder.
+    """
+    venv, base = Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()
+    library = _library_dir()
+    caps = [
+        "prlimit",
+        f"--as={limits.memory_bytes}",
+        f"--fsize={limits.disk_bytes}",
+        "--core=0",
+        "--nofile=1024",
+    ]
+    if cgroup is None and os.getuid() != 0:
+        caps.append(f"--nproc={_user_process_count() + limits.processes}")
+    environment = sandbox_environment(env)
     jail = ["bwrap", "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc"]
+    jail += ["--cap-drop", "ALL"]
     # --new-session: the kernel cannot push keystrokes into the grader's terminal (TIOCSTI), and
     # its own process group is what an interrupt request signals
     jail += ["--unshare-uts", "--hostname", "sandbox", "--new-session", "--clearenv"]
@@ -258,6 +279,8 @@ def kernel_command(
             jail += ["--ro-bind", str(path), str(path)]
             seen.add(path)
     jail += ["--bind", str(work_dir), WORK_DIR, "--bind", str(sock_dir), str(sock_dir)]
+    if font_cache is not None:
+        jail += ["--ro-bind", str(font_cache), f"{environment['MPLCONFIGDIR']}/{font_cache.name}"]
     jail += ["--remount-ro", "/", "--chdir", WORK_DIR]
     clock = ["timeout", "--signal=KILL", str(limits.wall_seconds)]
     command = [*caps, "--", *clock, *jail, *argv]
@@ -265,6 +288,99 @@ def kernel_command(
         # join the cgroup first, then exec: every process of the kernel is born inside it
         command = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup), *command]
     return command
+
+
+def build_font_cache(folder: Path, limits: Limits) -> Path | None:
+    """matplotlib's font list (``fontlist-v*.json``) as a kernel in the sandbox builds it, or None.
+
+    Run once per grading run, before any kernel: a sandbox like theirs (same binds, same
+    environment) imports ``matplotlib.font_manager`` with ``MPLCONFIGDIR`` in a folder of our
+    own, bound read-write. None when matplotlib is missing or anything fails (kernels then build
+    their own, as before).
+    """
+    cache, work = Path(folder) / "matplotlib", Path(folder) / "work"
+    cache.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    command = kernel_command(
+        [str(Path(sys.prefix) / "bin" / "python"), "-c", "import matplotlib.font_manager"],
+        work_dir=work,
+        sock_dir=cache,
+        limits=limits,
+        env={"MPLCONFIGDIR": str(cache)},
+    )
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = sorted(cache.glob("fontlist-v*.json"))
+    return found[-1] if done.returncode == 0 and found else None
+
+
+class _Zygote:
+    """This worker's kernel forkserver (:mod:`loyalty_lib.grading._zygote`), started on first use."""
+
+    process: subprocess.Popen | None = None
+    ready = False
+
+    @classmethod
+    def get(cls) -> type[_Zygote] | None:
+        if cls.process is None:
+            import json
+
+            cls.process = subprocess.Popen(
+                [str(Path(sys.prefix) / "bin" / "python"), "-m", "loyalty_lib.grading._zygote"],
+                env=sandbox_environment(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                text=True,
+            )
+            line = cls.process.stdout.readline() if cls.process.stdout else ""
+            cls.ready = bool(line) and json.loads(line).get("ready", False)
+        return cls if cls.ready and cls.process.poll() is None else None
+
+    @classmethod
+    def fork(cls, request: dict) -> int:
+        import json
+
+        assert cls.process is not None and cls.process.stdin and cls.process.stdout
+        cls.process.stdin.write(json.dumps(request) + "\n")
+        cls.process.stdin.flush()
+        reply = json.loads(cls.process.stdout.readline() or '{"error": "the zygote exited"}')
+        if "keeper" not in reply:
+            raise RuntimeError(f"the kernel forkserver failed: {reply.get('error')}")
+        return int(reply["keeper"])
+
+
+def _placeholder(launched: int, marker: list[str], wait: float = 30.0) -> int:
+    """The pid of the placeholder bubblewrap runs (``marker`` is its argv), below ``launched``."""
+    import time
+
+    wanted = "\0".join(marker) + "\0"
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        parents: dict[int, int] = {}
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", encoding="utf-8", errors="replace") as fh:
+                    if fh.read() == wanted:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+        for pid in found:
+            up, hops = pid, 0
+            while up in parents and up != launched and hops < 8:
+                up, hops = parents[up], hops + 1
+            if up == launched:
+                return pid
+        time.sleep(0.005)
+    raise RuntimeError("the sandbox did not start its placeholder in time")
 
 
 @functools.cache
@@ -275,12 +391,16 @@ def kernel_manager_class() -> type:
     nbgrader's Execute passes to the kernel manager it creates.
     """
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import Int, Unicode
+    from traitlets import Bool, Int, Unicode
 
     class SandboxedKernelManager(AsyncKernelManager):
         work_dir = Unicode("").tag(config=True)
         sock_dir = Unicode("").tag(config=True)
         cgroup = Unicode("").tag(config=True)
+        font_cache = Unicode("").tag(config=True)
+        #: fork the kernel from this worker's forkserver into the sandbox (see _zygote)
+        fork_kernels = Bool(False).tag(config=True)
+        _fork_request: dict | None = None
         memory_bytes = Int(Limits.memory_bytes).tag(config=True)
         processes = Int(Limits.processes).tag(config=True)
         disk_bytes = Int(Limits.disk_bytes).tag(config=True)
@@ -303,12 +423,39 @@ def kernel_manager_class() -> type:
             if argv and Path(argv[0]).name.startswith("python"):
                 argv[0] = str(Path(sys.prefix) / "bin" / "python")  # the venv's, bound read-only
             limits = Limits(self.memory_bytes, self.processes, self.disk_bytes, self.wall_seconds)
+            self._fork_request = None
+            if (
+                self.fork_kernels
+                and "ipykernel_launcher" in argv
+                and argv[argv.index("ipykernel_launcher") - 1] == "-m"
+                and os.getuid() == 0
+                and _Zygote.get() is not None
+            ):
+                self._fork_request = {
+                    "argv": argv[argv.index("ipykernel_launcher") + 1 :],
+                    "cwd": WORK_DIR,
+                    "cgroup": self.cgroup,
+                    "env": sandbox_environment(),
+                    "rlimits": {"as": limits.memory_bytes, "fsize": limits.disk_bytes},
+                }
+                # bubblewrap builds the sandbox around a placeholder; the forked kernel joins it
+                argv = ["sleep", f"{limits.wall_seconds + 1}.{uuid.uuid4().int % 10**9:09d}"]
             return kernel_command(
                 argv,
                 work_dir=Path(self.work_dir),
                 sock_dir=Path(self.sock_dir),
                 limits=limits,
                 cgroup=Path(self.cgroup) if self.cgroup else None,
+                font_cache=Path(self.font_cache) if self.font_cache else None,
             )
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:  # noqa: ANN003
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            if self._fork_request is None:
+                return
+            marker = kernel_cmd[kernel_cmd.index("sleep") :] if "sleep" in kernel_cmd else []
+            launched = self.provisioner.process.pid  # type: ignore[union-attr]
+            request = {**self._fork_request, "stub": _placeholder(launched, marker)}
+            _Zygote.fork(request)
 
     return SandboxedKernelManager

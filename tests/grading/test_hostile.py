@@ -125,6 +125,17 @@ for pid in children:
     os.waitpid(pid, 0)
 """
         + _then("len(children) < 100"),
+        # as root, bubblewrap keeps root's capabilities unless --cap-drop ALL (CAP_SYS_ADMIN and
+        # CAP_MKNOD would let the kernel make a node for the host's disk and mount it); a child
+        # it execs must not get them back either
+        "capabilities": """
+import subprocess
+def _eff(text):
+    return int(next(l for l in text.splitlines() if l.startswith("CapEff:")).split()[1], 16)
+own = _eff(open("/proc/self/status").read())
+child = _eff(subprocess.run(["cat", "/proc/self/status"], capture_output=True, text=True).stdout)
+"""
+        + _then("own == 0 and child == 0"),
         "disk_fill": """
 chunk = b"x" * 1_000_000
 written = 0

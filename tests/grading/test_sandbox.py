@@ -142,3 +142,85 @@ def test_a_project_under_tmp_is_bound_on_top_of_the_private_tmp(monkeypatch, tmp
         i for i, arg in enumerate(command) if arg == "--ro-bind" and command[i + 1] == str(library)
     )
     assert tmpfs < bind
+
+
+PROBE = r"""
+import json, os, random, resource, socket, sys
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+print(json.dumps({
+    "preloaded": "pandas" in sys.modules,
+    "caps": [int(status[k].strip(), 16) for k in ("CapEff", "CapPrm", "CapBnd", "CapAmb")],
+    "no_new_privs": int(status["NoNewPrivs"]),
+    "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+    "hostname": socket.gethostname(),
+    "cwd": os.getcwd(),
+    "sees_project": os.path.exists(SOLUTIONS),
+    "address_space": resource.getrlimit(resource.RLIMIT_AS)[0],
+    "file_size": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
+    "cgroup": [line.split(":", 2)[2].strip() for line in open("/proc/self/cgroup") if ":pids:" in line],
+    "random": random.random(),
+    "home": sorted(os.listdir(os.path.expanduser("~"))),
+}))
+"""
+
+
+def _forked_kernel_probe(tmp_path: Path, name: str) -> tuple[dict, bool, Path | None]:
+    import json
+
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    work, sock = tmp_path / name / "work", tmp_path / name / "sock"
+    work.mkdir(parents=True)
+    sock.mkdir()
+    group = sandbox.make_pids_cgroup(64)
+    km = sandbox.kernel_manager_class()(
+        kernel_name="python3",
+        transport="ipc",
+        ip=str(sock / "kernel"),
+        connection_file=str(sock / "kernel.json"),
+        work_dir=str(work),
+        sock_dir=str(sock),
+        cgroup=str(group or ""),
+        memory_bytes=1_500_000_000,
+        disk_bytes=50_000_000,
+        fork_kernels=True,
+    )
+    run_sync(km.start_kernel)()
+    forked = km._fork_request is not None
+    kc = BlockingKernelClient(connection_file=km.connection_file)
+    kc.load_connection_file()
+    kc.start_channels()
+    texts: list[str] = []
+    try:
+        kc.wait_for_ready(timeout=60)
+        code = f"SOLUTIONS = {str(ROOT / 'solutions')!r}\n{PROBE}"
+        kc.execute_interactive(
+            code, timeout=60, output_hook=lambda m: texts.append(m["content"].get("text", ""))
+        )
+    finally:
+        kc.stop_channels()
+        run_sync(km.shutdown_kernel)(now=False)
+        alive = run_sync(km.is_alive)()
+        sandbox.remove_cgroup(group)
+    assert not alive
+    return json.loads("".join(texts)), forked, group
+
+
+@pytest.mark.skipif(
+    sandbox.sandbox_problem() is not None or __import__("os").getuid() != 0,
+    reason="the kernel forkserver is used with bubblewrap as root",
+)
+def test_a_forked_kernel_runs_alone_in_its_own_locked_sandbox(tmp_path):
+    first, forked, group = _forked_kernel_probe(tmp_path, "a")
+    second, _, _ = _forked_kernel_probe(tmp_path, "b")
+    assert forked and first["preloaded"]  # the imports came from the forkserver
+    assert first["caps"] == [0, 0, 0, 0] and first["no_new_privs"] == 1
+    # pid 1 is bubblewrap's init, 2 its placeholder, 3 the kernel: no grader, no other kernel
+    assert first["pids"] == [1, 2, 3] and first["hostname"] == "sandbox"
+    assert first["cwd"] == sandbox.WORK_DIR and not first["sees_project"]
+    assert (first["address_space"], first["file_size"]) == (1_500_000_000, 50_000_000)
+    if group is not None:
+        assert first["cgroup"] == [f"/{group.name}"]
+    assert first["home"] == second["home"] == [".ipython", "work"]  # a fresh home each
+    assert first["random"] != second["random"]  # reseeded after the fork
