@@ -298,7 +298,10 @@ def test_planted_mistake_fails_a_visible_check_with_its_hint(assignment, good, b
     assert "Hint:" in str(failed.value)
 
 
-@pytest.mark.parametrize("assignment", ["01-nps", "02-ltv", "03-segmentation"])
+# 07-capstone joins when its by-hand task lands (it is being merged with the Russian capstone)
+@pytest.mark.parametrize(
+    "assignment", sorted(p.name for p in SOLUTIONS.glob("0*") if p.name != "07-capstone")
+)
 def test_every_task_has_an_explanation_that_is_not_released(assignment):
     import nbformat
 
@@ -310,6 +313,10 @@ def test_every_task_has_an_explanation_that_is_not_released(assignment):
     assert "Answer explained" not in released
     # hints point to the idea, not the call: no hint in the new by-hand tasks names a library call
     for c in nb.cells:
-        if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(("task1b", "task2b")):
+        if (
+            c.metadata.get("nbgrader", {})
+            .get("grade_id", "")
+            .startswith(("task1b", "task2b", "task3b"))
+        ):
             for hint in re.findall(r'hint="([^"]*)"', c.source):
                 assert not re.search(r"\w+\.\w+\(", hint), hint

@@ -180,6 +180,25 @@ PLANTED = [
         "(result.n_rejected, result.n_accepted)",
         "accepted rows first",
     ),
+    # the by-hand tasks: the usual slips of computing the number yourself
+    (
+        "05-program-design",
+        'costs = base_spend * (1 + p["member_uplift"]) * reward_cost + p["fixed_costs"]',
+        'costs = base_spend * reward_cost + p["fixed_costs"]',  # rewards on the base spend only
+        "the extra included",
+    ),
+    (
+        "06-evaluation",
+        'did_by_hand = float(change["treatment"] - change["control"])',
+        'did_by_hand = float(change["control"] - change["treatment"])',  # groups swapped
+        "minus the change of the control group",
+    ),
+    (
+        "04-churn",
+        "ax_reasons = pd.Series(reason_share).sort_values().plot.barh(",
+        "ax_reasons = (100 * pd.Series(reason_share)).sort_values().plot.barh(",  # percent bars
+        "not counts or percentages",
+    ),
 ]
 
 
