@@ -3,7 +3,7 @@ tests with Russian text, released like the English ones and graded by the same `
 
 Independent numbers: the points per assignment are read off the English task headings (01: 4 + 6
 + 4 + 3 + 3 + 4 + 3 + 4 = 31; 02: 3 + 4 + 3 + 2 + 2 = 14; 03: 3 + 2 + 3 + 3 + 2 = 13; 04: 3 + 2
-+ 3 + 2 = 10; 05: 4 + 3 + 3 + 3 = 13; 06: 3 + 3 + 2 + 2 = 10), not from the nbgrader metadata the
++ 2 + 3 + 2 = 12; 05: 4 + 3 + 3 + 3 + 3 = 16; 06: 3 + 3 + 3 + 2 + 2 = 13), not from the nbgrader metadata the
 tests compare.
 """
 
@@ -30,9 +30,9 @@ ASSIGNMENTS = {
     "01-nps": ("nps", 31, "Задача 4 (4 балла)"),
     "02-ltv": ("ltv", 14, "Задача 1b (4 балла)"),
     "03-segmentation": ("segmentation", 13, "Задача 2 (2 балла)"),
-    "04-churn": ("churn", 10, "Задача 2 (2 балла)"),
-    "05-program-design": ("program_design", 13, "Задача 2 · База по данным (3 балла)"),
-    "06-evaluation": ("evaluation", 10, "Задача 1 (3 балла)"),
+    "04-churn": ("churn", 12, "Задача 2 (2 балла)"),
+    "05-program-design": ("program_design", 16, "Задача 2 · База по данным (3 балла)"),
+    "06-evaluation": ("evaluation", 13, "Задача 1 (3 балла)"),
 }
 
 
