@@ -69,6 +69,9 @@ class Setting:
 
 
 FREQS: tuple[str, ...] = ("D", "W", "M")
+#: ``auto`` or a key of :data:`loyalty_lib.ltv.compare.MODELS` (kept literal: no pandas import).
+CLV_MODELS: tuple[str, ...] = ("auto", "bgnbd", "mbgnbd", "pareto")
+LANGUAGES: tuple[str, ...] = ("auto", "en", "ru")
 _R = SAMPLE_RETAILER
 #: Every report setting, in the order the CLI's --help lists them. Business defaults come from
 #: the sample retailer (:data:`loyalty_lib.retailer.SAMPLE_RETAILER`), declared once there.
@@ -142,8 +145,24 @@ SETTINGS: tuple[Setting, ...] = (
         "D",
         lambda x: x in FREQS,
         "one of D (days), W (weeks), M (months)",
-        "Period of a --customers summary's recency and T, and of the BG/NBD model.",
+        "Period of a --customers summary's recency and T, and of the purchase model.",
         choices=FREQS,
+    ),
+    Setting(
+        "clv_model",
+        "auto",
+        lambda x: x in CLV_MODELS,
+        "one of auto, bgnbd, mbgnbd, pareto",
+        "Purchase model behind CLV: auto picks BG/NBD, MBG/NBD or Pareto/NBD on a holdout.",
+        choices=CLV_MODELS,
+    ),
+    Setting(
+        "lang",
+        "auto",
+        lambda x: x in LANGUAGES,
+        "one of auto, en, ru",
+        "Language of the report: en, ru, or auto (ru when the client's files are in Russian).",
+        choices=LANGUAGES,
     ),
 )
 #: Days in one period of ``freq``; turns a weekly or monthly summary's T - recency into days for

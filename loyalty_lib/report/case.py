@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from loyalty_lib._result import _plain
+from loyalty_lib.i18n.format import set_language
 from loyalty_lib.report._settings import (
     INPUT_KINDS,
     check_settings,
@@ -145,6 +146,14 @@ def _read_validated(path: Path, kind: str) -> pd.DataFrame:
     return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
+def _report_language(setting: str, records: Mapping[str, dict[str, Any]]) -> str:
+    """The report's language: ``setting`` itself, or for ``auto`` the language of the client's
+    files (English until the detection lands)."""
+    if setting != "auto":
+        return setting
+    return "en"
+
+
 def open_case(
     client: str,
     *,
@@ -222,6 +231,8 @@ def open_case(
                 f"{later:,} transactions dated after the observation end {end.date()} are left out"
             )
             tables["transactions"] = tx[tx["date"] <= end].reset_index(drop=True)
+    language = _report_language(checked["lang"], records)
+    set_language(language)
     case = Case(
         client=client.strip(),
         industry=industry,
@@ -238,6 +249,7 @@ def open_case(
             "industry": industry,
             "currency": currency,
             "observation_end": end.date().isoformat(),
+            "language": language,
             "inputs": {k: records[k]["file"] for k in INPUT_KINDS if k in records},
             "settings": _plain(checked),
             "data_quality": {

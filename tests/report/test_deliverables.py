@@ -312,6 +312,8 @@ CUSTOM = {
     "inactive_days": 120,
     "top_n": 5,
     "freq": "W",
+    "clv_model": "pareto",
+    "lang": "en",
 }
 
 
