@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from loyalty_lib._result import _plain
-from loyalty_lib.i18n.format import set_language
+from loyalty_lib.i18n.format import get_language, set_language
 from loyalty_lib.report._settings import (
     INPUT_KINDS,
     check_settings,
@@ -147,11 +147,12 @@ def _read_validated(path: Path, kind: str) -> pd.DataFrame:
 
 
 def _report_language(setting: str, records: Mapping[str, dict[str, Any]]) -> str:
-    """The report's language: ``setting`` itself, or for ``auto`` the language of the client's
-    files (English until the detection lands)."""
+    """The report's language: ``setting`` itself, or for ``auto`` the language already selected
+    (a lesson's ``set_language``; English by default). ``build_report`` resolves ``auto`` from the
+    client's files before the template runs, so a report never reaches here with ``auto``."""
     if setting != "auto":
         return setting
-    return "en"
+    return get_language()
 
 
 def open_case(
