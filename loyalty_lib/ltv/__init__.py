@@ -7,7 +7,13 @@ Gamma-Gamma, holdout validation, model comparison and model-based intervals.
 from loyalty_lib.ltv.bgbb import BetaGeoBetaBinom
 from loyalty_lib.ltv.bgnbd import BetaGeo, simulate
 from loyalty_lib.ltv.cohorts import cohort_table, retention_curve
-from loyalty_lib.ltv.compare import ModelChoice, ModelComparison, choose_model, compare_models
+from loyalty_lib.ltv.compare import (
+    ModelChoice,
+    ModelComparison,
+    choose_model,
+    choose_model_for_summary,
+    compare_models,
+)
 from loyalty_lib.ltv.gamma_gamma import (
     CorrelationResult,
     GammaGamma,
@@ -41,6 +47,7 @@ __all__ = [
     "ModifiedBetaGeo",
     "ParetoNBD",
     "choose_model",
+    "choose_model_for_summary",
     "compare_models",
     "model_intervals",
     "CorrelationResult",

@@ -8,6 +8,7 @@ transaction log in continuous time; fit :class:`~loyalty_lib.ltv.bgbb.BetaGeoBet
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import _, fmt_count, fmt_date, fmt_number, fmt_share
 from loyalty_lib.ltv.bgnbd import BetaGeo
 from loyalty_lib.ltv.holdout import calibration_holdout, holdout_check
 from loyalty_lib.ltv.mbgnbd import ModifiedBetaGeo
@@ -151,24 +153,34 @@ def _choose(table: pd.DataFrame, how: str) -> tuple[str, str]:
         near = pool[pool["mae"] <= best_mae * 1.01]
         row = near.loc[near["bic"].idxmin()]
         others = ", ".join(
-            f"{r.model} {r.mae:.3f}" for r in table.itertuples() if r.key != row["key"]
+            f"{r.model} {fmt_number(r.mae, decimals=3)}"
+            for r in table.itertuples()
+            if r.key != row["key"]
         )
-        reason = (
-            f"Use {row['model']}: it predicts the holdout best, mean absolute error "
-            f"{row['mae']:.3f} purchases per customer (others: {others}); its total is "
-            f"{row['total_error']:+.1%} off the {row['observed_total']:,.0f} purchases observed"
+        reason = _(
+            "Use {model}: it predicts the holdout best, mean absolute error {mae} purchases per "
+            "customer (others: {others}); its total is {error} off the {observed} purchases "
+            "observed"
+        ).format(
+            model=row["model"],
+            mae=fmt_number(row["mae"], decimals=3),
+            others=others,
+            error=fmt_share(row["total_error"], signed=True),
+            observed=fmt_count(row["observed_total"]),
         )
     else:
         row = pool.loc[pool["bic"].idxmin()]
-        reason = (
-            f"Use {row['model']}: the history is too short for a holdout test, and among the "
-            f"identified fits it has the lowest BIC ({row['bic']:,.1f})"
-        )
+        reason = _(
+            "Use {model}: the history is too short for a holdout test, and among the identified "
+            "fits it has the lowest BIC ({bic})"
+        ).format(model=row["model"], bic=fmt_number(row["bic"], decimals=1))
     dropped = table[~table["identified"]]
     if fallback:
-        reason += "; no fit is identified, so read its parameters with care"
+        reason += _("; no fit is identified, so read its parameters with care")
     elif not dropped.empty:
-        reason += "; not identified and set aside: " + ", ".join(dropped["model"])
+        reason += _("; not identified and set aside: {models}").format(
+            models=", ".join(dropped["model"])
+        )
     return str(row["key"]), reason + "."
 
 
@@ -223,12 +235,12 @@ def choose_model(
     summary = customer_summary(tx, observation_end=obs_end, freq=freq)
     x, rec, big_t = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     if override is not None:
-        model, _, _ = _fit(override, freq, x, rec, big_t)
+        model, _identified, _why = _fit(override, freq, x, rec, big_t)
         name = MODELS[override][1]
         return ModelChoice(
             override,
             name,
-            f"Use {name}: chosen by the user.",
+            _("Use {model}: chosen by the user.").format(model=name),
             "override",
             float("nan"),
             None,
@@ -241,13 +253,21 @@ def choose_model(
         cal_end = obs_end - pd.Timedelta(days=holdout_days)
         comparison = compare_models(tx, calibration_end=cal_end, observation_end=obs_end, freq=freq)
         key = comparison.chosen
-        model, _, _ = _fit(key, freq, x, rec, big_t)
+        model, _identified, _why = _fit(key, freq, x, rec, big_t)
         mae = float(comparison.table.set_index("key").loc[key, "mae"])
-        reason = (
-            f"{comparison.verdict[:-1]} (holdout {cal_end.date()} to {obs_end.date()}, "
-            f"{holdout_days} days); refitted on the whole history."
+        reason = _(
+            "{verdict} (holdout {start} to {end}, {days} days); refitted on the whole history."
+        ).format(
+            verdict=comparison.verdict[:-1],
+            start=fmt_date(cal_end.date()),
+            end=fmt_date(obs_end.date()),
+            days=fmt_count(holdout_days),
         )
         return ModelChoice(key, MODELS[key][1], reason, "holdout", mae, comparison, model)
+    return _choose_by_bic(x, rec, big_t, freq)
+
+
+def _choose_by_bic(x: np.ndarray, rec: np.ndarray, big_t: np.ndarray, freq: str) -> ModelChoice:
     rows, fitted = [], {}
     for key in MODELS:
         model, identified, why = _fit(key, freq, x, rec, big_t)
@@ -257,4 +277,34 @@ def choose_model(
     key, reason = _choose(pd.DataFrame(rows), "bic")
     return ModelChoice(
         key, MODELS[key][1], reason, "best identified (BIC)", float("nan"), None, fitted[key]
+    )
+
+
+def choose_model_for_summary(
+    frequency: Any, recency: Any, T: Any, *, freq: str = "D", override: str | None = None
+) -> ModelChoice:
+    """The model choice of :func:`choose_model` when only a per-customer summary exists (no
+    dates, so no holdout): ``override``, else the identified fit with the lowest BIC."""
+    if override is not None and override not in MODELS:
+        raise ValueError(f"override must be one of {sorted(MODELS)}; got {override!r}")
+    x, rec, big_t = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    if override is not None:
+        model, _identified, _why = _fit(override, freq, x, rec, big_t)
+        name = MODELS[override][1]
+        return ModelChoice(
+            override,
+            name,
+            _("Use {model}: chosen by the user.").format(model=name),
+            "override",
+            float("nan"),
+            None,
+            model,
+        )
+    choice = _choose_by_bic(x, rec, big_t, freq)
+    return dataclasses.replace(
+        choice,
+        reason=choice.reason.replace(
+            _("the history is too short for a holdout test"),
+            _("only a per-customer summary was given (no dates for a holdout test)"),
+        ),
     )

@@ -123,6 +123,7 @@ def model_intervals(
     n_draws: int = 200,
     level: float = 0.95,
     seed: int = 0,
+    per_customer: bool = True,
 ) -> ModelIntervals:
     """Expected purchases in the next ``t`` model time units, P(alive) and (with ``monetary``
     and a fitted ``gamma_gamma``) discounted CLV over ``horizon_months`` (revenue, currency
@@ -130,6 +131,12 @@ def model_intervals(
     from ``n_draws`` parameter draws (parametric bootstrap, see the module docstring).
 
     Totals: sum of expected purchases, mean P(alive), mean and total CLV.
+
+    ``per_customer=False`` computes the totals only (``customers`` is then empty): each draw's
+    totals are sums over the distinct (x, t_x, T) rows weighted by their customer counts (and, for
+    CLV, their summed monetary values: the Gamma-Gamma value is linear in m within a row), so
+    memory stays at a few arrays of the distinct rows instead of draws × customers (200 draws of
+    1M customers would hold 2.4 GB).
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1); got {level}")
@@ -182,6 +189,22 @@ def model_intervals(
         steps = np.diff(np.vstack([np.zeros(rep.size), *cums]), axis=0)
         return expected, p_alive, (discount @ steps)[inverse] * value
 
+    if not per_customer:
+        return _totals_only(
+            model,
+            names,
+            theta,
+            draws,
+            gg_theta if want_clv else None,
+            gg_draws if want_clv else None,
+            (dx, dtx, dt, counts),
+            np.bincount(inverse, weights=np.where(x > 0, m, 0.0), minlength=rep.size)
+            if want_clv
+            else None,
+            float(t),
+            (months, u, discount) if want_clv else None,
+            level,
+        )
     point = predict(np.exp(theta), np.exp(gg_theta) if want_clv else None)
     samples = [np.empty((n_draws, est.size), dtype=np.float32) for est in point]
     for i in range(n_draws):
@@ -221,6 +244,59 @@ def model_intervals(
         level=level,
         n_draws=n_draws,
         horizon=float(t),
+        method="parametric bootstrap from the MLE covariance",
+    )
+
+
+def _totals_only(
+    model: Any,
+    names: tuple[str, ...],
+    theta: np.ndarray,
+    draws: np.ndarray,
+    gg_theta: np.ndarray | None,
+    gg_draws: np.ndarray | None,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    m_sum: np.ndarray | None,
+    t: float,
+    clv: tuple[list[int], float, np.ndarray] | None,
+    level: float,
+) -> ModelIntervals:
+    """The totals of :func:`model_intervals` from the distinct rows alone (``per_customer=False``)."""
+    dx, dtx, dt, counts = rows
+    n = float(counts.sum())
+
+    def totals(params: np.ndarray, gg_params: np.ndarray | None) -> list[float]:
+        draw = _with_params(model, dict(zip(names, map(float, params), strict=True)))
+        p_alive = draw._p_alive_raw(dx, dtx, dt)
+        expected = _cumulative(draw, [t], dx, dtx, dt, p_alive)[0]
+        out = [float(expected @ counts), float(p_alive @ counts) / n]
+        if clv is not None and gg_params is not None and m_sum is not None:
+            months, u, discount = clv
+            p, q, v = gg_params
+            # Σ over a row's customers of (p v + p x m) / (p x + q − 1): x is the row's own
+            value_sum = (counts * p * v + p * dx * m_sum) / (p * dx + q - 1)
+            cums = _cumulative(draw, [i * u for i in months], dx, dtx, dt, p_alive)
+            steps = np.diff(np.vstack([np.zeros(dx.size), *cums]), axis=0)
+            total_clv = float((discount @ steps) @ value_sum)
+            out += [total_clv / n, total_clv]
+        return out
+
+    point = totals(np.exp(theta), None if gg_theta is None else np.exp(gg_theta))
+    per_draw = np.array(
+        [totals(draws[i], None if gg_draws is None else gg_draws[i]) for i in range(len(draws))]
+    )
+    lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
+    labels = ["total expected purchases", "mean P(alive)", "mean CLV", "total CLV"]
+    table = [
+        (label, est, *np.quantile(per_draw[:, j], [lo_q, hi_q]))
+        for j, (label, est) in enumerate(zip(labels, point, strict=False))
+    ]
+    return ModelIntervals(
+        customers=pd.DataFrame(),
+        totals=pd.DataFrame(table, columns=["quantity", "estimate", "lower", "upper"]),
+        level=level,
+        n_draws=len(draws),
+        horizon=t,
         method="parametric bootstrap from the MLE covariance",
     )
 

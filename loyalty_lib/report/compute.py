@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -133,37 +133,139 @@ def _summary_table(case: Case) -> tuple[pd.DataFrame, str]:
     return table, "the transactions (per-customer summary computed from them)"
 
 
+def _clv_choice(case: Case, f: np.ndarray, r: np.ndarray, t: np.ndarray) -> Any:
+    """The purchase model behind CLV (``clv_model`` setting): chosen on a holdout of the
+    transactions when they are the summary's source, else by BIC on the summary alone."""
+    from loyalty_lib import ltv
+
+    freq = case.settings["freq"]
+    override = None if case.settings["clv_model"] == "auto" else case.settings["clv_model"]
+    if case.has("transactions") and not case.has("customers"):
+        return ltv.choose_model(
+            case.tables["transactions"],
+            observation_end=case.observation_end,
+            freq=freq,
+            override=override,
+        )
+    return ltv.choose_model_for_summary(f, r, t, freq=freq, override=override)
+
+
+#: More distinct (frequency, recency, T) rows than this and the CLV interval is computed on a
+#: seeded sample of customers and scaled to the whole base (see _clv_interval).
+_INTERVAL_ROWS = 60_000
+
+
+def _clv_interval(
+    case: Case, model: Any, gg: Any, f: np.ndarray, r: np.ndarray, t: np.ndarray, m: np.ndarray
+) -> tuple[float, float, str]:
+    """The model-based interval of mean CLV per customer (parametric bootstrap of both models'
+    parameters, :func:`loyalty_lib.ltv.model_intervals`) as (low, high, how).
+
+    Why a sample on large bases: every bootstrap draw recomputes the forecast for each distinct
+    (x, t_x, T) row, and a daily summary of a million customers has hundreds of thousands of
+    them. Parameter uncertainty moves every customer's forecast together, so the interval of the
+    mean is taken from a 50,000-customer sample as a ratio to its own point estimate and applied
+    to the whole base's mean (the sample only sets the interval's relative width).
+    """
+    from loyalty_lib import ltv
+
+    s = case.settings
+    kwargs = dict(
+        monetary=m,
+        gamma_gamma=gg,
+        horizon_months=int(s["clv_horizon_months"]),
+        discount_rate_monthly=s["discount_rate_monthly"],
+        level=s["confidence"],
+        per_customer=False,
+        t=1.0,
+    )
+    rows = len(np.unique(np.column_stack([f, r, t]), axis=0)) if len(f) > _INTERVAL_ROWS else 0
+    if rows > _INTERVAL_ROWS:
+        pick = np.random.default_rng(0).choice(len(f), size=50_000, replace=False)
+        kwargs["monetary"] = m[pick]
+        res = ltv.model_intervals(model, f[pick], r[pick], t[pick], **kwargs)
+        row = res.totals.set_index("quantity").loc["mean CLV"]
+        ratio_low, ratio_high = row["lower"] / row["estimate"], row["upper"] / row["estimate"]
+        return ratio_low, ratio_high, "sample"
+    res = ltv.model_intervals(model, f, r, t, **kwargs)
+    row = res.totals.set_index("quantity").loc["mean CLV"]
+    return row["lower"] / row["estimate"], row["upper"] / row["estimate"], "all"
+
+
 @_cached("clv")
 def _clv(case: Case) -> dict[str, Any]:
     from loyalty_lib import ltv
+    from loyalty_lib.i18n import _, fmt_number
+    from loyalty_lib.ltv.compare import MODELS
 
     s, source = _summary_table(case)
     f, r, t, m = (s[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T", "monetary"))
     bad_m = (f > 0) & (m <= 0)
     if bad_m.any():
         case.notes.append(
-            f"{int(bad_m.sum()):,} repeat customers with average value ≤ 0 are left out "
-            "of the Gamma-Gamma fit"
+            _(
+                "{n} repeat customers with average value ≤ 0 are left out of the Gamma-Gamma fit"
+            ).format(n=fmt_number(int(bad_m.sum())))
         )
     # The summary's period (days, weeks, months) is the model's; Gamma-Gamma's CLV converts the
     # horizon in months into it, so a weekly and a daily summary of one history agree.
     freq = case.settings["freq"]
-    bg = ltv.BetaGeo(freq=freq).fit(f, r, t)
+    choice = _clv_choice(case, f, r, t)
+    # refit on the report's own summary (choose_model fits on its own summary of the same
+    # transactions; the report's counts orders as rows, so the two can differ by a hair)
     gg = ltv.GammaGamma().fit(f[~bad_m], m[~bad_m])
     horizon = int(case.settings["clv_horizon_months"])
-    clv = np.asarray(
-        gg.clv(
-            bg,
+    m_used = np.where(bad_m, 0.0, m)
+
+    def forecast(key: str) -> tuple[Any, np.ndarray]:
+        fitted = MODELS[key][0](freq=freq).fit(f, r, t)
+        values = gg.clv(
+            fitted,
             f,
             r,
             t,
-            np.where(bad_m, 0.0, m),
+            m_used,
             horizon_months=horizon,
             discount_rate_monthly=case.settings["discount_rate_monthly"],
-        ),
-        dtype=float,
-    )
-    p_alive = np.asarray(bg.p_alive(f, r, t), dtype=float)
+        )
+        return fitted, np.asarray(values, dtype=float)
+
+    model, clv = forecast(choice.key)
+    if not np.isfinite(clv).all():
+        # A fit at the edge of its parameter space (nobody seen dropping out: rates → ∞ in
+        # BG/NBD's hypergeometric term) can forecast NaN; another model's limit stays finite.
+        for key in (k for k in MODELS if k != choice.key):
+            other, values = forecast(key)
+            if np.isfinite(values).all():
+                case.notes.append(
+                    _(
+                        "{failed} cannot forecast these customers (its parameters ran to the edge of "
+                        "their range), so {used} is used instead"
+                    ).format(failed=MODELS[choice.key][1], used=MODELS[key][1])
+                )
+                choice = dataclasses.replace(
+                    choice,
+                    key=key,
+                    name=MODELS[key][1],
+                    reason=choice.reason
+                    + " "
+                    + _("{used} replaces it: {failed} gives no finite forecast here.").format(
+                        used=MODELS[key][1], failed=MODELS[choice.key][1]
+                    ),
+                )
+                model, clv = other, values
+                break
+        else:
+            raise ValueError("no purchase model gives a finite CLV forecast for these customers")
+    p_alive = np.asarray(model.p_alive(f, r, t), dtype=float)
+    if (p_alive > 0.999).all():
+        case.notes.append(
+            _(
+                "The data do not show customers dropping out within the window, so the model "
+                "cannot tell active from lapsed customers: use the {days}-day rule of the "
+                "segments section instead"
+            ).format(days=fmt_number(case.settings["inactive_days"]))
+        )
     table = pd.DataFrame(
         {
             "customer_id": s["customer_id"].to_numpy(),
@@ -176,33 +278,65 @@ def _clv(case: Case) -> dict[str, Any]:
     if "total_spend" in s.columns:
         table["total_spend"] = s["total_spend"].to_numpy(dtype=float)
     n = len(clv)
-    from scipy import stats
-
-    half = (
-        stats.t.ppf(0.5 + case.settings["confidence"] / 2, n - 1) * clv.std(ddof=1) / math.sqrt(n)
-    )
+    keep = ~bad_m
+    try:
+        low, high, interval_basis = _clv_interval(
+            case, model, gg, f[keep], r[keep], t[keep], m[keep]
+        )
+        ci_low, ci_high = float(clv.mean() * low), float(clv.mean() * high)
+        interval_method = "parametric bootstrap of the model parameters"
+    except (ValueError, np.linalg.LinAlgError):
+        # no finite covariance (parameters not identified): no interval rather than a false one
+        ci_low = ci_high = float("nan")
+        interval_basis, interval_method = "none", "none"
+        case.notes.append(
+            _(
+                "The purchase model's parameters are not pinned down by these data, so the mean "
+                "CLV is shown without an interval"
+            )
+        )
     top = table.sort_values(["clv", "customer_id"], ascending=[False, True]).head(
         int(case.settings["top_n"])
     )
+    comparison = choice.comparison
     record = {
         "source": source,
         "n_customers": n,
         "horizon_months": horizon,
         "period": {"D": "days", "W": "weeks", "M": "months"}[freq],
         "discount_rate_monthly": case.settings["discount_rate_monthly"],
-        "bgnbd": dict(bg.params),
+        "model": choice.key,
+        "model_name": choice.name,
+        "model_choice": choice.method,
+        "model_reason": choice.reason,
+        "holdout_mae": choice.holdout_mae,
+        "models_compared": None
+        if comparison is None
+        else comparison.table[
+            ["key", "model", "log_likelihood", "bic", "mae", "total_error", "identified"]
+        ],
+        "model_params": dict(model.params),
         "gamma_gamma": dict(gg.params),
         "clv_total": float(clv.sum()),
         "clv_mean": float(clv.mean()),
-        "clv_mean_ci_low": float(clv.mean() - half),
-        "clv_mean_ci_high": float(clv.mean() + half),
+        "clv_mean_ci_low": ci_low,
+        "clv_mean_ci_high": ci_high,
+        "clv_interval": interval_method,
+        "clv_interval_basis": interval_basis,
         "clv_median": float(np.median(clv)),
         "p_alive_mean": float(p_alive.mean()),
         "share_p_alive_below_half": float((p_alive < 0.5).mean()),
         "top": top[["customer_id", "clv", "p_alive", "frequency"]],
         "top_with_p_alive_below_half": int((top["p_alive"] < 0.5).sum()),
     }
-    return {"bg": bg, "gg": gg, "table": table, "top": top, "record": record}
+    return {
+        "model": model,
+        "choice": choice,
+        "gg": gg,
+        "table": table,
+        "top": top,
+        "record": record,
+    }
 
 
 @_cached("segments")
@@ -322,15 +456,25 @@ def _campaign(case: Case) -> dict[str, Any] | Skipped:
     outcomes = evaluation.campaign_outcomes(
         case.tables["transactions"], camp, end=case.observation_end
     )
+    # Every effect is adjusted for the pre-period (a random split can still start unequal, and a
+    # post-only comparison would count that head start as effect); the post-only lift stays in
+    # the record as the comparison a reader may have seen elsewhere.
     orders = evaluation.lift(outcomes, "orders_post", confidence=conf, currency=cur)
+    balance = evaluation.balance_table(outcomes, currency=cur)
+    orders_did = evaluation.diff_in_diff(outcomes, "orders", confidence=conf, currency=cur)
     did = evaluation.diff_in_diff(outcomes, "spend", confidence=conf, currency=cur)
+    ancova = evaluation.ancova_effect(outcomes, "spend", confidence=conf, currency=cur)
     roi = evaluation.program_roi(
         did, case.settings["gross_margin"], case.settings["program_costs"], currency=cur
     )
     timing = evaluation.evaluation_timing(camp["start_date"].min(), case.observation_end)
     record = {
         "orders_lift": orders.to_dict(),
+        "balance": balance.table,
+        "balance_verdict": balance.verdict,
+        "orders_did": orders_did.to_dict(),
         "spend_did": did.to_dict(),
+        "spend_ancova": ancova.to_dict(),
         "roi": roi.to_dict(),
         "timing": timing.to_dict(),
         "assumptions": {
@@ -341,7 +485,10 @@ def _campaign(case: Case) -> dict[str, Any] | Skipped:
     return {
         "outcomes": outcomes,
         "orders": orders,
+        "balance": balance,
+        "orders_did": orders_did,
         "did": did,
+        "ancova": ancova,
         "roi": roi,
         "timing": timing,
         "record": record,

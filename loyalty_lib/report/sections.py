@@ -108,40 +108,101 @@ def ltv_section(case: Case) -> None:
 
 @noting_warnings
 def clv_section(case: Case) -> None:
-    """BG/NBD + Gamma-Gamma CLV: the distribution, P(alive) and the most valuable customers."""
+    """CLV from the purchase model chosen on a holdout (BG/NBD, MBG/NBD or Pareto/NBD) and
+    Gamma-Gamma: the model and why, the distribution, P(alive), the most valuable customers."""
     from loyalty_lib import plots
+    from loyalty_lib.i18n import _, fmt_count, fmt_number, fmt_share
 
     value = _section(case, "clv")
     rec, cur = value["record"], case.currency
-    conf = f"{100 * case.settings['confidence']:.0f}%"
+    conf = fmt_share(case.settings["confidence"], decimals=0)
     top = value["top"].assign(
         clv=lambda d: d["clv"].map(lambda x: _money(x, cur)),
-        p_alive=lambda d: d["p_alive"].map(lambda x: f"{x:.0%}"),
-        days_since_last=lambda d: d["days_since_last"].map(lambda x: f"{x:,.0f}"),
+        p_alive=lambda d: d["p_alive"].map(lambda x: fmt_share(x, decimals=0)),
+        days_since_last=lambda d: d["days_since_last"].map(fmt_count),
     )
     if "total_spend" in top.columns:
         top["total_spend"] = top["total_spend"].map(lambda x: _money(x, cur))
     top = top.rename(
         columns={
-            "clv": f"CLV, next {rec['horizon_months']} months",
+            "customer_id": _("customer"),
+            "clv": _("CLV, next {months} months").format(months=rec["horizon_months"]),
             "p_alive": "P(alive)",
-            "frequency": "repeat purchases",
-            "days_since_last": "days since last purchase",
-            "total_spend": "spend so far",
+            "frequency": _("repeat purchases"),
+            "days_since_last": _("days since last purchase"),
+            "total_spend": _("spend so far"),
         }
     )
-    _show(
-        _Text(
-            f"Expected value of the next {rec['horizon_months']} months (BG/NBD + Gamma-Gamma, from "
-            f"{rec['source']}): {_money(rec['clv_total'], cur)} in total over {rec['n_customers']:,} "
-            f"customers, {_money(rec['clv_mean'], cur)} per customer on average ({conf} CI "
-            f"{_money(rec['clv_mean_ci_low'], cur)} to {_money(rec['clv_mean_ci_high'], cur)}), median "
-            f"{_money(rec['clv_median'], cur)}. {rec['share_p_alive_below_half']:.0%} of customers are more "
-            "likely gone than active (P(alive) < 50 %)."
-        ),
-        plots.clv_distribution(value["table"]["clv"], currency=cur),
-        _Table(top, f"The {len(top)} customers with the highest expected value"),
+    if rec["clv_interval"] == "none":
+        interval = _("no interval: the model's parameters are not pinned down by these data")
+    else:
+        interval = _(
+            "{level} interval {low} to {high}, from the uncertainty of the model's parameters"
+        ).format(
+            level=conf,
+            low=_money(rec["clv_mean_ci_low"], cur),
+            high=_money(rec["clv_mean_ci_high"], cur),
+        )
+    headline = _(
+        "Expected value of the next {months} months ({model} + Gamma-Gamma, from {source}): "
+        "{total} in total over {n} customers, {mean} per customer on average ({interval}), median "
+        "{median}. {share} of customers are more likely gone than active (P(alive) < 50 %)."
+    ).format(
+        months=rec["horizon_months"],
+        model=rec["model_name"],
+        source=_(rec["source"]),
+        total=_money(rec["clv_total"], cur),
+        n=fmt_count(rec["n_customers"]),
+        mean=_money(rec["clv_mean"], cur),
+        interval=interval,
+        median=_money(rec["clv_median"], cur),
+        share=fmt_share(rec["share_p_alive_below_half"], decimals=0),
     )
+    shown: list[Any] = [
+        _Text(headline),
+        _Text(rec["model_reason"]),
+    ]
+    comparison = value["choice"].comparison
+    if comparison is not None:
+        compared = comparison.table.assign(
+            log_likelihood=lambda d: d["log_likelihood"].map(lambda x: fmt_number(x, decimals=1)),
+            bic=lambda d: d["bic"].map(lambda x: fmt_number(x, decimals=1)),
+            mae=lambda d: d["mae"].map(lambda x: fmt_number(x, decimals=3)),
+            total_error=lambda d: d["total_error"].map(lambda x: fmt_share(x, signed=True)),
+            identified=lambda d: d["identified"].map(lambda x: _("yes") if x else _("no")),
+        )[["model", "log_likelihood", "bic", "mae", "total_error", "identified"]]
+        compared = compared.rename(
+            columns={
+                "model": _("model"),
+                "log_likelihood": _("log-likelihood"),
+                "bic": "BIC",
+                "mae": _("holdout error per customer (MAE)"),
+                "total_error": _("holdout total, off by"),
+                "identified": _("identified"),
+            }
+        )
+        shown += [
+            _Table(
+                compared,
+                _(
+                    "The models fitted on the history up to {start} and checked on the purchases "
+                    "after it"
+                ).format(start=_day(comparison.calibration_end)),
+            ),
+            plots.calibration_holdout(comparison),
+        ]
+    shown += [
+        plots.clv_distribution(value["table"]["clv"], currency=cur),
+        _Table(top, _("The {n} customers with the highest expected value").format(n=len(top))),
+    ]
+    _show(*shown)
+
+
+def _day(value: Any) -> str:
+    """A timestamp's day in the selected language's format."""
+    from loyalty_lib.i18n import fmt_date
+
+    return fmt_date(pd.Timestamp(value).date())
 
 
 @noting_warnings
@@ -221,22 +282,40 @@ def churn_section(case: Case) -> None:
 
 @noting_warnings
 def campaign_section(case: Case) -> None:
-    """Treatment vs control: lift in orders, diff-in-diff in spend and ROI with intervals [E1][E5]."""
+    """Treatment vs control: pre-period balance, diff-in-diff in orders and spend (ANCOVA beside
+    it), the post-only lift for comparison and ROI with intervals [E1][E5]."""
     from loyalty_lib import plots
 
     value = _section(case, "campaign")
     if isinstance(value, Skipped):
         return _show(value)
+    from loyalty_lib.i18n import _, fmt_share
+
     s = case.settings
+    balance = value["balance"]
     _show(
         value["timing"],
-        value["orders"],
-        plots.lift_chart(value["outcomes"], "orders_post"),
+        _Text(balance.verdict),
+        _Table(balance.display_table(), _("Before the start: treatment and control compared")),
+        value["orders_did"],
+        plots.did_plot(value["outcomes"], "orders"),
+        _Text(
+            _(
+                "For comparison, after the start alone: {post_only}. That comparison ignores where "
+                "the groups started; the difference-in-differences above does not."
+            ).format(post_only=str(value["orders"]))
+        ),
         value["did"],
         plots.did_plot(value["outcomes"], "spend"),
+        _Text(value["ancova"].verdict),
         _Text(
-            f"ROI assumes a gross margin of {s['gross_margin']:.0%} and program costs of "
-            f"{_money(s['program_costs'], case.currency)} (report settings)."
+            _(
+                "ROI assumes a gross margin of {margin} and program costs of {costs} (report "
+                "settings)."
+            ).format(
+                margin=fmt_share(s["gross_margin"], decimals=0),
+                costs=_money(s["program_costs"], case.currency),
+            )
         ),
         value["roi"],
     )

@@ -59,3 +59,29 @@ def test_intervals_narrow_as_customers_grow() -> None:
     # Wald intervals shrink like 1/sqrt(n): a factor ~2 per 4× customers
     assert widths[0] > widths[1] > widths[2]
     assert widths[0] / widths[2] == pytest.approx(4.0, rel=0.5)
+
+
+@pytest.mark.parametrize("model_key", ["bgnbd", "pareto"])
+def test_totals_only_equal_the_per_customer_totals(model_key: str) -> None:
+    """``per_customer=False`` sums over the distinct rows with counts and monetary sums; the same
+    seed draws the same parameters, so its totals must equal the per-customer path's, which sums
+    every customer's draw (a second route to the same numbers)."""
+    from loyalty_lib.ltv import GammaGamma, ParetoNBD
+
+    rng = np.random.default_rng(7)
+    big_t = np.round(rng.uniform(20.0, 52.0, 3_000))  # whole weeks: many customers share a row
+    sim = simulate(TRUE, big_t, seed=77)
+    x, tx, tt = (sim[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    tx = np.minimum(np.round(tx), tt)
+    m = np.where(x > 0, rng.gamma(4.0, 250.0, x.size), 0.0)
+    model = (BetaGeo if model_key == "bgnbd" else ParetoNBD)(freq="W").fit(x, tx, tt)
+    gg = GammaGamma().fit(x[x > 0], m[x > 0])
+    kwargs = dict(t=HORIZON, monetary=m, gamma_gamma=gg, n_draws=40, seed=3)
+    full = model_intervals(model, x, tx, tt, **kwargs).totals.set_index("quantity")
+    light = model_intervals(model, x, tx, tt, per_customer=False, **kwargs)
+    assert light.customers.empty
+    got = light.totals.set_index("quantity")
+    assert list(got.index) == list(full.index)
+    for column in ("estimate", "lower", "upper"):
+        # the per-customer path stores draws as float32: agreement to ~1e-6 relative
+        np.testing.assert_allclose(got[column], full[column], rtol=2e-5)

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from loyalty_lib import data, evaluation, ltv, nps, report, segments
 from loyalty_lib.cli import main as cli
+from loyalty_lib.ltv.compare import MODELS
 
 pytestmark = pytest.mark.notebooks
 
@@ -83,6 +84,10 @@ def from_summary(tmp_path_factory, accepted):
             str(FILES["exit_survey"]),
             "--campaign",
             str(FILES["campaign"]),
+            # a summary has no dates for the holdout test: use the model the transactions' holdout
+            # picks, so the two routes can be compared number for number
+            "--clv-model",
+            ltv.choose_model(accepted["transactions"], observation_end="2025-12-31").key,
         ],
     )
     return out, result
@@ -218,7 +223,13 @@ def test_ltv_clv_and_segments_equal_the_library(summary, accepted):
         ltv.ltv_from_transactions(tx, "Q", end="2025-12-31").ltv, rel=1e-12
     )
     s = segments.customer_summary(tx)
-    bg = ltv.BetaGeo().fit(s["frequency"], s["recency"], s["T"])
+    # the model is chosen on a holdout of the last third of the history (choose_model), then
+    # refitted on the whole summary
+    choice = ltv.choose_model(tx, observation_end="2025-12-31")
+    assert summary["clv"]["model"] == choice.key and summary["clv"]["model_choice"] == "holdout"
+    compared = {r["key"]: r["mae"] for r in summary["clv"]["models_compared"]}
+    assert min(compared, key=compared.get) == choice.key  # lowest holdout error wins
+    bg = MODELS[choice.key][0]().fit(s["frequency"], s["recency"], s["T"])
     gg = ltv.GammaGamma().fit(s["frequency"], s["monetary"])
     clv = gg.clv(
         bg,
@@ -231,7 +242,11 @@ def test_ltv_clv_and_segments_equal_the_library(summary, accepted):
     )
     # the maximum-likelihood fits agree to the optimizer's tolerance, not bit for bit
     assert summary["clv"]["clv_total"] == pytest.approx(float(clv.sum()), rel=1e-6)
-    assert summary["clv"]["bgnbd"] == pytest.approx(bg.params, rel=1e-6)
+    assert summary["clv"]["model_params"] == pytest.approx(bg.params, rel=1e-6)
+    # the model-based interval brackets the mean (parameter draws, not a t-interval)
+    assert summary["clv"]["clv_interval"] == "parametric bootstrap of the model parameters"
+    assert summary["clv"]["clv_mean_ci_low"] < summary["clv"]["clv_mean"]
+    assert summary["clv"]["clv_mean"] < summary["clv"]["clv_mean_ci_high"]
     rfm = segments.rfm_scores(s)
     assert summary["segments"]["rfm_counts"] == segments.rfm_segment(rfm).value_counts().to_dict()
     assert (
@@ -316,9 +331,11 @@ def test_customers_report_equals_the_transactions_report(from_summary, summary):
     assert result.exit_code == 0, result.output
     other = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert other["observation_end"] == summary["observation_end"] == "2025-12-31"
+    assert other["clv"]["model"] == summary["clv"]["model"]
+    assert other["clv"]["model_choice"] == "override"
     for key in ("clv_total", "clv_mean", "clv_median", "p_alive_mean"):
         assert other["clv"][key] == pytest.approx(summary["clv"][key], rel=1e-6), key
-    assert other["clv"]["bgnbd"] == pytest.approx(summary["clv"]["bgnbd"], rel=1e-6)
+    assert other["clv"]["model_params"] == pytest.approx(summary["clv"]["model_params"], rel=1e-6)
     assert other["segments"]["rfm_counts"] == summary["segments"]["rfm_counts"]
     assert other["segments"]["seed_counts"] == summary["segments"]["seed_counts"]
 
