@@ -418,3 +418,35 @@ def test_ltv_without_any_churn_is_skipped_with_its_reason(tmp_path):
     assert isinstance(value, report.Skipped) and "churn 0" in value.reason
     assert case.summary["ltv"]["status"] == "skipped"
     assert report.headlines(case).frame.iloc[1]["value"] == "skipped"
+
+
+def test_clv_of_customers_who_never_drop_out_is_finite_with_plain_notes(tmp_path):
+    """Twenty customers buying every fortnight up to the end: no model sees anyone drop out.
+    BG/NBD's fit runs to the edge (r, α → ∞, a → 0) and forecasts NaN; the report falls back to
+    a model whose limit stays finite, and says in plain words what the data cannot tell. By
+    hand: one purchase per 14 days is 365.25 / 14 / 12 ≈ 2.17 purchases a month at each
+    customer's own average value, discounted 1 % a month over 12 months."""
+    import numpy as np
+    import pandas as pd
+
+    from loyalty_lib.report import compute
+
+    days = pd.date_range("2024-01-01", "2025-12-31", freq="14D")
+    tx = pd.DataFrame(
+        [
+            {"customer_id": f"C{c}", "date": d.date(), "amount": 500.0 + c, "order_id": f"{c}-{i}"}
+            for c in range(20)
+            for i, d in enumerate(days)
+        ]
+    )
+    tx.to_csv(tmp_path / "transactions.csv", index=False)
+    case = report.open_case("Steady", data_dir=tmp_path, transactions="transactions.csv", lang="en")
+    value = compute._section(case, "clv")
+    rec = value["record"]
+    assert rec["model"] != "bgnbd" and np.isfinite(value["table"]["clv"]).all()
+    discount = sum(1.01**-i for i in range(1, 13))
+    by_hand = np.mean([(500.0 + c) for c in range(20)]) * 30 / 14 * discount
+    assert rec["clv_mean"] == pytest.approx(by_hand, rel=0.03)
+    notes = " ".join(case.notes)
+    assert "BG/NBD cannot forecast these customers" in notes
+    assert "cannot tell active from lapsed customers: use the 180-day rule" in notes
