@@ -353,3 +353,20 @@ def test_ltv_churn_curve_plot() -> None:
         plt.close(ax.figure)
     with pytest.raises(ValueError, match="ltv_by_churn"):
         ltv_plots.ltv_churn_curve(pd.DataFrame({"x": [1]}))
+
+
+def test_clv_histogram_clips_a_long_tail_and_says_what_it_hides() -> None:
+    # 990 customers at 1,000..10,000 and 10 at 1,000,000: p99 ≈ 10k, the max is 100× that.
+    # The axis stops at the 99th percentile; the 10 whales carry 10M of ≈ 15.4M in total.
+    values = np.concatenate([np.linspace(1_000, 10_000, 990), np.full(10, 1_000_000.0)])
+    ax = ltv_plots.clv_distribution(values)
+    try:
+        cap = np.quantile(values, 0.99)
+        assert max(p.get_x() + p.get_width() for p in ax.patches) <= cap + 1e-6
+        assert sum(p.get_height() for p in ax.patches) == (values <= cap).sum()
+        share = 10_000_000 / values.sum()
+        assert f"{(values > cap).sum()} customers above" in ax.get_title()
+        assert f"{share:.0%} of the total value" in ax.get_title()
+        assert "thousand RUB" in ax.get_xlabel()
+    finally:
+        plt.close(ax.figure)

@@ -161,19 +161,51 @@ def holdout_plot(check: Any, *, ax: Axes | None = None) -> Axes:
 def clv_distribution(
     clv: Any, *, ax: Axes | None = None, bins: int = 50, currency: str = "RUB"
 ) -> Axes:
-    """Histogram of per-customer CLV with mean and median marked."""
+    """Histogram of per-customer CLV with mean and median marked.
+
+    CLV is heavily skewed (a few customers worth a hundred times the median), and a linear axis
+    to the largest customer squeezes everyone else into the first bar. When the largest value is
+    more than three times the 99th percentile, the axis stops at the 99th percentile and the
+    title says how many customers lie beyond and what share of the total they carry. Values of
+    10,000 and more are shown in thousands of ``currency``.
+    """
+    from loyalty_lib.i18n import fmt_count, fmt_money, fmt_share
+
     values = np.asarray(clv, dtype=float).ravel()
     values = values[np.isfinite(values)]
     if values.size == 0:
         raise ValueError("clv has no finite values to plot")
     ax = _axes(ax)
-    ax.hist(values, bins=bins, color="tab:blue", alpha=0.8)
+    cap = float(np.quantile(values, 0.99))
+    clipped = values.max() > 3 * cap > 0
+    shown = values[values <= cap] if clipped else values
+    ax.hist(shown, bins=bins, color="tab:blue", alpha=0.8)
     mean, median = float(values.mean()), float(np.median(values))
-    ax.axvline(mean, color="tab:red", label=f"mean {mean:,.0f} {currency}")
-    ax.axvline(median, color="black", linestyle="--", label=f"median {median:,.0f} {currency}")
-    ax.set_xlabel(_("customer lifetime value, {currency}").format(currency=currency))
+    ax.axvline(
+        mean, color="tab:red", label=_("mean {value}").format(value=fmt_money(mean, currency))
+    )
+    ax.axvline(
+        median,
+        color="black",
+        linestyle="--",
+        label=_("median {value}").format(value=fmt_money(median, currency)),
+    )
+    thousands = float(shown.max()) >= 10_000
+    if thousands:
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v / 1000:,.0f}"))
+        ax.set_xlabel(_("customer lifetime value, thousand {currency}").format(currency=currency))
+    else:
+        ax.set_xlabel(_("customer lifetime value, {currency}").format(currency=currency))
     ax.set_ylabel(_("customers"))
-    ax.set_title(_("CLV distribution"))
+    title = _("CLV distribution")
+    if clipped:
+        tail = values[values > cap]
+        title += "\n" + _("{n} customers above {cap} not shown: {share} of the total value").format(
+            n=fmt_count(tail.size),
+            cap=fmt_money(cap, currency),
+            share=fmt_share(tail.sum() / values.sum(), decimals=0),
+        )
+    ax.set_title(title)
     ax.legend()
     return ax
 

@@ -45,7 +45,8 @@ PRINT_CSS = """
 thead { display: table-header-group; }
 tr, img, figure { break-inside: avoid; page-break-inside: avoid; }
 table { max-width: 100%; }
-td, th { overflow-wrap: anywhere; }
+td, th { overflow-wrap: break-word; }
+table { font-size: 9pt; }
 img { max-width: 100% !important; height: auto !important; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .jp-OutputArea-output { overflow: visible !important; }
