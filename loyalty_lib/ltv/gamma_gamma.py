@@ -270,9 +270,26 @@ class GammaGamma(FittedModelDisplay):
             raise ValueError(f"discount_rate_monthly must be > −1; got {discount_rate_monthly}")
         u = _UNITS_PER_MONTH[unit]
         value = np.asarray(self.expected_average_value(frequency, monetary), dtype=float)
+        months = range(1, int(horizon_months) + 1)
+        x, tx, big_t = validate_rft(frequency, recency, T)
+        if value.ndim == 1 and x.shape == value.shape:
+            # The count model's forecast depends on (x, t_x, T) only: compute it once per
+            # distinct row (a million customers share a few hundred thousand) and spread it back.
+            from loyalty_lib.ltv.intervals import _cumulative, _distinct_rows
+
+            rep, inverse = _distinct_rows(x, tx, big_t)
+            cums_rows = _cumulative(
+                bgnbd_model, [i * u for i in months], x[rep], tx[rep], big_t[rep]
+            )
+            discounted = np.zeros(rep.size)
+            prev_rows = np.zeros(rep.size)
+            for i, cum in zip(months, cums_rows, strict=True):
+                cum = np.asarray(cum, dtype=float)
+                discounted += (cum - prev_rows) / (1 + discount_rate_monthly) ** i
+                prev_rows = cum
+            return _wrap(discounted[inverse] * value, (frequency, recency, T, monetary), "clv")
         prev = np.zeros(np.broadcast(_as_1d("frequency", frequency), value).shape)
         total = np.zeros_like(prev)
-        months = range(1, int(horizon_months) + 1)
         if isinstance(bgnbd_model, BetaGeo):
             # one pass for all months: P(alive) and the distinct (x, T) pairs are shared
             cums = bgnbd_model._expected_purchases_at(

@@ -137,22 +137,44 @@ def _clv_choice(case: Case, f: np.ndarray, r: np.ndarray, t: np.ndarray) -> Any:
     """The purchase model behind CLV (``clv_model`` setting): chosen on a holdout of the
     transactions when they are the summary's source, else by BIC on the summary alone."""
     from loyalty_lib import ltv
+    from loyalty_lib.i18n import _
 
     freq = case.settings["freq"]
     override = None if case.settings["clv_model"] == "auto" else case.settings["clv_model"]
-    if case.has("transactions") and not case.has("customers"):
-        return ltv.choose_model(
-            case.tables["transactions"],
-            observation_end=case.observation_end,
-            freq=freq,
-            override=override,
-        )
-    return ltv.choose_model_for_summary(f, r, t, freq=freq, override=override)
+    if override is None and case.has("transactions") and not case.has("customers"):
+        tx = case.tables["transactions"]
+        if len(f) > _CHOICE_CUSTOMERS:
+            # The holdout comparison fits three models twice and rebuilds two summaries; on a
+            # million customers that is minutes and gigabytes, while the choice between models
+            # is settled long before: compare on a seeded sample of whole customers (all their
+            # transactions), then fit the chosen model on everyone (_clv).
+            ids = tx["customer_id"].drop_duplicates()
+            keep = ids.sample(n=_CHOICE_CUSTOMERS, random_state=0)
+            tx = tx[tx["customer_id"].isin(keep)]
+        return ltv.choose_model(tx, observation_end=case.observation_end, freq=freq)
+    if override is None:
+        return ltv.choose_model_for_summary(f, r, t, freq=freq)
+    # forced: the fit itself happens on the report's summary in _clv
+    from loyalty_lib.ltv.compare import MODELS, ModelChoice
+
+    name = MODELS[override][1]
+    return ModelChoice(
+        override,
+        name,
+        _("Use {model}: chosen by the user.").format(model=name),
+        "override",
+        float("nan"),
+        None,
+        None,
+    )
 
 
-#: More distinct (frequency, recency, T) rows than this and the CLV interval is computed on a
-#: seeded sample of customers and scaled to the whole base (see _clv_interval).
-_INTERVAL_ROWS = 60_000
+#: More customers than this and the model comparison runs on a seeded sample of them.
+_CHOICE_CUSTOMERS = 50_000
+#: More customers than this and the CLV interval is computed on a seeded sample of
+#: _INTERVAL_SAMPLE customers and scaled to the whole base (see _clv_interval).
+_INTERVAL_CUSTOMERS = 20_000
+_INTERVAL_SAMPLE = 10_000
 
 
 def _clv_interval(
@@ -164,7 +186,7 @@ def _clv_interval(
     Why a sample on large bases: every bootstrap draw recomputes the forecast for each distinct
     (x, t_x, T) row, and a daily summary of a million customers has hundreds of thousands of
     them. Parameter uncertainty moves every customer's forecast together, so the interval of the
-    mean is taken from a 50,000-customer sample as a ratio to its own point estimate and applied
+    mean is taken from a 10,000-customer sample as a ratio to its own point estimate and applied
     to the whole base's mean (the sample only sets the interval's relative width).
     """
     from loyalty_lib import ltv
@@ -179,9 +201,8 @@ def _clv_interval(
         per_customer=False,
         t=1.0,
     )
-    rows = len(np.unique(np.column_stack([f, r, t]), axis=0)) if len(f) > _INTERVAL_ROWS else 0
-    if rows > _INTERVAL_ROWS:
-        pick = np.random.default_rng(0).choice(len(f), size=50_000, replace=False)
+    if len(f) > _INTERVAL_CUSTOMERS:
+        pick = np.random.default_rng(0).choice(len(f), size=_INTERVAL_SAMPLE, replace=False)
         kwargs["monetary"] = m[pick]
         res = ltv.model_intervals(model, f[pick], r[pick], t[pick], **kwargs)
         row = res.totals.set_index("quantity").loc["mean CLV"]
@@ -257,7 +278,10 @@ def _clv(case: Case) -> dict[str, Any]:
                 break
         else:
             raise ValueError("no purchase model gives a finite CLV forecast for these customers")
-    p_alive = np.asarray(model.p_alive(f, r, t), dtype=float)
+    from loyalty_lib.ltv.intervals import _distinct_rows
+
+    rep, inverse = _distinct_rows(f, r, t)  # P(alive) depends on (x, t_x, T) only
+    p_alive = np.asarray(model.p_alive(f[rep], r[rep], t[rep]), dtype=float)[inverse]
     if (p_alive > 0.999).all():
         case.notes.append(
             _(
@@ -310,6 +334,7 @@ def _clv(case: Case) -> dict[str, Any]:
         "model_choice": choice.method,
         "model_reason": choice.reason,
         "holdout_mae": choice.holdout_mae,
+        "models_compared_on": None if comparison is None else comparison.n_customers,
         "models_compared": None
         if comparison is None
         else comparison.table[
