@@ -36,6 +36,7 @@ TRANSLATED = [
     "04_churn",
     "05_program_design",
     "06_evaluation",
+    "07_consulting_case",
 ]
 
 
@@ -92,6 +93,41 @@ def test_russian_result_sentences_in_the_stored_lessons():
     assert coverage.startswith("В сегментах ") and "цель 80\u00a0% не достигнута" in coverage
 
 
+def _example_client_nps() -> tuple[float, int]:
+    """(NPS, answers) of ``data/example_client/survey.csv`` counted with the csv module: cp1251,
+    ``;``, scores that are whole numbers 0-10, a respondent's repeated answer dropped."""
+    scores, seen = [], set()
+    path = ROOT / "data/example_client/survey.csv"
+    with open(path, encoding="cp1251", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter=";"):
+            raw = row["Оценка"].strip()
+            if not raw.lstrip("-").isdigit() or not 0 <= int(raw) <= 10:
+                continue
+            if row["Респондент"] in seen:
+                continue
+            seen.add(row["Респондент"])
+            scores.append(int(raw))
+    promoters = sum(s >= 9 for s in scores)
+    detractors = sum(s <= 6 for s in scores)
+    return 100 * (promoters - detractors) / len(scores), len(scores)
+
+
+def test_russian_consulting_case_reports_the_example_client_in_russian():
+    # the Russian report template ran on the example export with lang "ru": the NPS sentence is
+    # Russian, and its number is the one counted here from the 1C file (4,541 valid answers)
+    score, n = _example_client_nps()
+    russian = _outputs(RU / "07_consulting_case.ipynb", "n7-nps-section")
+    expected = f"NPS {score:+.1f}".replace(".", ",") + " (95\u00a0% ДИ от "
+    assert russian.lstrip().startswith(expected), russian[:200]
+    assert f"n={n}:" in russian and "промоутеры" in russian
+    english = _outputs(NOTEBOOKS / "07_consulting_case.ipynb", "n7-nps-section")
+    assert english.lstrip().startswith(f"NPS {score:+.1f} (95% CI "), english[:200]
+    # the client's name of the Russian parameters cell reached the title block
+    assert "Ромашка (пример)" in _outputs(RU / "07_consulting_case.ipynb", "title")
+    campaign = _outputs(RU / "07_consulting_case.ipynb", "e1-campaign-section")
+    assert "Разность разностей:" in campaign and "Difference-in-differences" not in campaign
+
+
 def test_russian_coverage_map_lists_the_english_cells_under_ru():
     lessons = (
         ("01", "01_nps"),
@@ -100,6 +136,7 @@ def test_russian_coverage_map_lists_the_english_cells_under_ru():
         ("04", "04_churn"),
         ("05", "05_program_design"),
         ("06", "06_evaluation"),
+        ("07", "07_consulting_case"),
     )
     for number, lesson in lessons:
         english = yaml.safe_load((NOTEBOOKS / f"coverage/{number}.yml").read_text("utf-8"))
