@@ -149,6 +149,25 @@ def test_russian_coverage_map_lists_the_english_cells_under_ru():
         assert {k: v["cells"] for k, v in russian.items()} == expected, number
 
 
+def test_glossary_rows_name_existing_lessons():
+    # every term row of notebooks/ru/glossary.md: Russian | English | definition | lessons, each
+    # lesson a number of a Russian lesson that exists; the lesson-07 terms are there
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in (RU / "glossary.md").read_text("utf-8").splitlines()
+        if line.startswith("| ") and not line.startswith("| Русский")
+    ]
+    lessons = {p.name[:2] for p in RU.glob("0*.ipynb")}
+    assert len(rows) > 80
+    for row in rows:
+        assert len(row) == 4 and all(row), row
+        numbers = [n.strip() for n in row[3].split(",")]
+        assert set(numbers) <= lessons, row
+        assert re.search("[а-яё]", row[0]) or row[0] == row[1], row  # the Russian term
+    by_lesson = [row[0] for row in rows if "07" in row[3]]
+    assert "шаблон отчёта" in by_lesson and "отклонённые строки, карантин" in by_lesson
+
+
 # ----------------------------------------------------------------------------- charts
 
 
