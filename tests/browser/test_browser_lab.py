@@ -351,8 +351,10 @@ LESSON_PAIRS = [
 ]
 
 
-def check_lesson(lesson: Path, notebook: Any, screenshot_dir: Path) -> None:
-    """After Run All: no error on the page, every chart decoded, every calculator responds."""
+def check_lesson(lesson: Path, notebook: Any, screenshot_dir: Path, name: str = "") -> None:
+    """After Run All: no error on the page, every chart decoded, every calculator responds.
+    Screenshots are named after ``name`` (default: the lesson's file name)."""
+    name = name or lesson.stem
     errors = notebook.stderr_outputs()
     assert not errors, f"{lesson.name}: error/stderr outputs on the page:\n" + "\n\n".join(
         f"cell {i}:\n{text[:800]}" for i, text in errors
@@ -365,8 +367,8 @@ def check_lesson(lesson: Path, notebook: Any, screenshot_dir: Path) -> None:
     for cell in stored_cells(lesson, WIDGET_MIME):
         calc = rendered_calculator(notebook, cell)
         exercise_calculator(calc)
-        calc.screenshot(screenshot_dir, f"lesson-{lesson.stem}-calculator-cell{cell}")
-    notebook.screenshot(screenshot_dir, f"lesson-{lesson.stem}")
+        calc.screenshot(screenshot_dir, f"lesson-{name}-calculator-cell{cell}")
+    notebook.screenshot(screenshot_dir, f"lesson-{name}")
 
 
 @pytest.mark.parametrize(
@@ -403,6 +405,34 @@ def test_program_calculator_is_in_lesson_05():
     cells = stored_cells(lesson, WIDGET_MIME)
     nb = nbformat.read(str(lesson), as_version=4)
     assert any("program_calculator(" in nb.cells[i].source for i in cells)
+
+
+# --------------------------------------------------------------------------------------------
+# the Russian edition: a Russian lesson opens and runs in Russian
+# --------------------------------------------------------------------------------------------
+
+RUSSIAN_CASE = PROJECT_ROOT / "notebooks" / "ru" / "07_consulting_case.ipynb"
+
+
+def test_russian_consulting_case_opens_and_runs_in_russian(open_notebook, screenshot_dir):
+    """notebooks/ru/07 as a Russian trainee opens it: its Russian headings are on the page, and
+    after Run All (its kernel in notebooks/ru/, data from ../../data/example_client) the NPS
+    sentence is the Russian one, with a decimal comma and «ДИ»; no error, every chart decodes."""
+    from playwright.sync_api import expect
+
+    nb = nbformat.read(str(RUSSIAN_CASE), as_version=4)
+    cells = {cell.get("id"): (i, cell) for i, cell in enumerate(nb.cells)}
+    title = cells["intro"][1].source.splitlines()[0].removeprefix("# ")
+    report_title = cells["report-title"][1].source.removeprefix("# ").strip()
+    assert re.search("[а-яё]", title + report_title), "the headings of the Russian lesson"
+    notebook = open_notebook("notebooks/ru/07_consulting_case.ipynb")
+    for heading in (title, report_title):
+        expect(notebook.panel.locator(".jp-MarkdownOutput h1", has_text=heading)).to_be_visible()
+    notebook.run_all()
+    check_lesson(RUSSIAN_CASE, notebook, screenshot_dir, name="ru-07_consulting_case")
+    shown = notebook.output_text(cells["n7-nps-section"][0])
+    assert re.match(r"NPS [+-]\d+,\d \(95\s%\sДИ от ", shown), shown[:200]
+    assert "промоутеры" in shown and "95% CI" not in shown
 
 
 # --------------------------------------------------------------------------------------------

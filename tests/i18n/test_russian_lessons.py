@@ -36,6 +36,7 @@ TRANSLATED = [
     "04_churn",
     "05_program_design",
     "06_evaluation",
+    "07_consulting_case",
 ]
 
 
@@ -92,6 +93,41 @@ def test_russian_result_sentences_in_the_stored_lessons():
     assert coverage.startswith("В сегментах ") and "цель 80\u00a0% не достигнута" in coverage
 
 
+def _example_client_nps() -> tuple[float, int]:
+    """(NPS, answers) of ``data/example_client/survey.csv`` counted with the csv module: cp1251,
+    ``;``, scores that are whole numbers 0-10, a respondent's repeated answer dropped."""
+    scores, seen = [], set()
+    path = ROOT / "data/example_client/survey.csv"
+    with open(path, encoding="cp1251", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter=";"):
+            raw = row["Оценка"].strip()
+            if not raw.lstrip("-").isdigit() or not 0 <= int(raw) <= 10:
+                continue
+            if row["Респондент"] in seen:
+                continue
+            seen.add(row["Респондент"])
+            scores.append(int(raw))
+    promoters = sum(s >= 9 for s in scores)
+    detractors = sum(s <= 6 for s in scores)
+    return 100 * (promoters - detractors) / len(scores), len(scores)
+
+
+def test_russian_consulting_case_reports_the_example_client_in_russian():
+    # the Russian report template ran on the example export with lang "ru": the NPS sentence is
+    # Russian, and its number is the one counted here from the 1C file (4,541 valid answers)
+    score, n = _example_client_nps()
+    russian = _outputs(RU / "07_consulting_case.ipynb", "n7-nps-section")
+    expected = f"NPS {score:+.1f}".replace(".", ",") + " (95\u00a0% ДИ от "
+    assert russian.lstrip().startswith(expected), russian[:200]
+    assert f"n={n}:" in russian and "промоутеры" in russian
+    english = _outputs(NOTEBOOKS / "07_consulting_case.ipynb", "n7-nps-section")
+    assert english.lstrip().startswith(f"NPS {score:+.1f} (95% CI "), english[:200]
+    # the client's name of the Russian parameters cell reached the title block
+    assert "Ромашка (пример)" in _outputs(RU / "07_consulting_case.ipynb", "title")
+    campaign = _outputs(RU / "07_consulting_case.ipynb", "e1-campaign-section")
+    assert "Разность разностей:" in campaign and "Difference-in-differences" not in campaign
+
+
 def test_russian_coverage_map_lists_the_english_cells_under_ru():
     lessons = (
         ("01", "01_nps"),
@@ -100,6 +136,7 @@ def test_russian_coverage_map_lists_the_english_cells_under_ru():
         ("04", "04_churn"),
         ("05", "05_program_design"),
         ("06", "06_evaluation"),
+        ("07", "07_consulting_case"),
     )
     for number, lesson in lessons:
         english = yaml.safe_load((NOTEBOOKS / f"coverage/{number}.yml").read_text("utf-8"))
@@ -110,6 +147,25 @@ def test_russian_coverage_map_lists_the_english_cells_under_ru():
         }
         expected = {k: v for k, v in expected.items() if v}
         assert {k: v["cells"] for k, v in russian.items()} == expected, number
+
+
+def test_glossary_rows_name_existing_lessons():
+    # every term row of notebooks/ru/glossary.md: Russian | English | definition | lessons, each
+    # lesson a number of a Russian lesson that exists; the lesson-07 terms are there
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in (RU / "glossary.md").read_text("utf-8").splitlines()
+        if line.startswith("| ") and not line.startswith("| Русский")
+    ]
+    lessons = {p.name[:2] for p in RU.glob("0*.ipynb")}
+    assert len(rows) > 80
+    for row in rows:
+        assert len(row) == 4 and all(row), row
+        numbers = [n.strip() for n in row[3].split(",")]
+        assert set(numbers) <= lessons, row
+        assert re.search("[а-яё]", row[0]) or row[0] == row[1], row  # the Russian term
+    by_lesson = [row[0] for row in rows if "07" in row[3]]
+    assert "шаблон отчёта" in by_lesson and "отклонённые строки, карантин" in by_lesson
 
 
 # ----------------------------------------------------------------------------- charts
