@@ -298,10 +298,7 @@ def test_planted_mistake_fails_a_visible_check_with_its_hint(assignment, good, b
     assert "Hint:" in str(failed.value)
 
 
-# 07-capstone joins when its by-hand task lands (it is being merged with the Russian capstone)
-@pytest.mark.parametrize(
-    "assignment", sorted(p.name for p in SOLUTIONS.glob("0*") if p.name != "07-capstone")
-)
+@pytest.mark.parametrize("assignment", sorted(p.name for p in SOLUTIONS.glob("0*")))
 def test_every_task_has_an_explanation_that_is_not_released(assignment):
     import nbformat
 

@@ -199,6 +199,25 @@ PLANTED = [
         "ax_reasons = (100 * pd.Series(reason_share)).sort_values().plot.barh(",  # percent bars
         "not counts or percentages",
     ),
+    (
+        "07-capstone",
+        'did_orders = float(change["treatment"] - change["control"])',
+        'did_orders = float(order_means.loc["treatment", "orders_post"]'
+        ' - order_means.loc["control", "orders_post"])',  # post-only comparison, not DiD
+        "a post-only comparison keeps the head start",
+    ),
+    (
+        "07-capstone",
+        'did_orders = float(change["treatment"] - change["control"])',
+        'did_orders = float(change["control"] - change["treatment"])',  # groups swapped
+        "not the other way round",
+    ),
+    (
+        "07-capstone",
+        "evaluation.campaign_outcomes(tx, campaign)",
+        "evaluation.campaign_outcomes(tx, campaign, pre_days=365)",  # a pre period of a year
+        "ends the day before the start",
+    ),
 ]
 
 

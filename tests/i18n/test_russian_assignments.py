@@ -3,8 +3,8 @@ tests with Russian text, released like the English ones and graded by the same `
 
 Independent numbers: the points per assignment are read off the English task headings (01: 4 + 6
 + 4 + 3 + 3 + 4 + 3 + 4 = 31; 02: 3 + 4 + 3 + 2 + 2 = 14; 03: 3 + 2 + 3 + 3 + 2 = 13; 04: 3 + 2
-+ 2 + 3 + 2 = 12; 05: 4 + 3 + 3 + 3 + 3 = 16; 06: 3 + 3 + 3 + 2 + 2 = 13), not from the nbgrader metadata the
-tests compare.
++ 2 + 3 + 2 = 12; 05: 4 + 3 + 3 + 3 + 3 = 16; 06: 3 + 3 + 3 + 2 + 2 = 13; 07: 3 + 4 + 4 + 3 + 3 =
+17), not from the nbgrader metadata the tests compare.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ ASSIGNMENTS = {
     "04-churn": ("churn", 12, "Задача 2 (2 балла)"),
     "05-program-design": ("program_design", 16, "Задача 2 · База по данным (3 балла)"),
     "06-evaluation": ("evaluation", 13, "Задача 1 (3 балла)"),
+    "07-capstone": ("capstone", 17, "Задача 3b (3 балла)"),
 }
 
 
@@ -109,7 +110,7 @@ def test_russian_exercise_has_the_english_stubs_and_no_solution(assignment):
 @pytest.fixture(scope="module")
 def class_grades(tmp_path_factory):
     """One `loyalty grade` run over a mixed class: an English NPS solution, the Russian
-    solutions of 01-05 and the blank Russian exercises of 01-05."""
+    solutions of 01-07 and the blank Russian exercises of 01-07."""
     base = tmp_path_factory.mktemp("ru-class")
     subs = base / "submissions"
     for trainee, folder, assignments in (
