@@ -355,6 +355,9 @@ def test_every_setting_changes_what_it_governs(custom, romashka):
         "weeks",
     )
     assert len(clv["top"]) == 5
+    # clv_model: the forced model, not the holdout's choice
+    assert (clv["model"], clv["model_choice"]) == ("pareto", "override")
+    assert base["clv"]["model_choice"] == "holdout"
     assert clv["clv_mean"] < base["clv"]["clv_mean"]  # half the horizon, dearer money
     # churn: the window of answers, the flag share and the aspect threshold
     assert (got["churn"]["months"], got["churn"]["aspect_threshold"]) == (18, 3.5)
