@@ -24,7 +24,6 @@ from loyalty_lib.report._settings import (
 )
 from loyalty_lib.report.case import _extra_refunds, quality_record
 
-
 # --------------------------------------------------------------------------------------------
 # the report's language
 # --------------------------------------------------------------------------------------------
@@ -59,7 +58,7 @@ def _sample_text(path: Path) -> tuple[str, str]:
             continue
     else:
         return "", ""
-    header, _, rest = text.partition("\n")
+    header, _sep, rest = text.partition("\n")
     return header, rest
 
 
@@ -96,7 +95,6 @@ def detect_language(files: Mapping[str, Path]) -> tuple[str, str]:
             lang = "ru" if cyrillic > latin else "en"
             return lang, f"{share:.0%} of the letters in the {where} of {names} are Cyrillic"
     return "en", f"no letters in the headers or first rows of {names}"
-
 
 
 # --------------------------------------------------------------------------------------------
