@@ -34,6 +34,7 @@ def report_dir(chromium_executable: Path, tmp_path_factory: pytest.TempPathFacto
         sys.executable, "-m", "loyalty_lib", "report", "--client", CLIENT_NAME, "--out", str(out),
         "--transactions", str(CLIENT / "transactions.csv"), "--survey", str(CLIENT / "survey.csv"),
         "--exit-survey", str(CLIENT / "exit_survey.csv"), "--campaign", str(CLIENT / "campaign.csv"),
+        "--lang", "en",  # a Russian export: auto would write the Russian report (tested below)
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT)
     assert done.returncode == 0, f"loyalty report failed:\n{done.stdout}\n{done.stderr}"

@@ -46,7 +46,11 @@ def full(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "romashka"
     lines: list[str] = []
     outcome = report.build_report(
-        client="Romashka (example)", out_dir=out, echo=lines.append, **FILES
+        client="Romashka (example)",
+        out_dir=out,
+        echo=lines.append,
+        parameters={"lang": "en"},  # a Russian export: auto would write the Russian report
+        **FILES,
     )
     return out, lines, outcome
 
@@ -83,6 +87,8 @@ def from_summary(tmp_path_factory, accepted):
             str(FILES["exit_survey"]),
             "--campaign",
             str(FILES["campaign"]),
+            "--lang",
+            "en",
         ],
     )
     return out, result
@@ -99,6 +105,7 @@ def failed(tmp_path_factory):
             transactions=FILES["transactions"],
             observation_end="2023-01-01",
             echo=lambda _: None,
+            parameters={"lang": "en"},
         )
     return out, str(err.value)
 
