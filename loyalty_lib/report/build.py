@@ -44,7 +44,7 @@ def _sample_text(path: Path) -> tuple[str, str]:
 
             return " ".join(pq.read_schema(path).names), ""
         if suffix in {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}:
-            frame = pd.read_excel(path, header=None, nrows=50, dtype=str)
+            frame = pd.read_excel(path, header=None, nrows=50, dtype=str, engine="openpyxl")
             rows = [" ".join(str(v) for v in row if isinstance(v, str)) for row in frame.values]
             return (rows[0] if rows else ""), " ".join(rows[1:])
         raw = path.read_bytes()[:_SAMPLE_BYTES]

@@ -27,6 +27,7 @@ from loyalty_lib.report.build import detect_language
 from tests.report.test_deliverables import (
     NEEDS_PDFTOTEXT,
     _leaks,
+    _parse,
     _pdftotext,
     _stderr_boxes,
     _summary,
@@ -53,8 +54,11 @@ ENGLISH_TITLES = (
     "Appendix: rejected rows",
     "Headline numbers",
 )
-#: A Russian number: digits grouped by a non-breaking or narrow space and a decimal comma.
-RU_NUMBER = re.compile(r"\d{1,3}(?:[\u00a0\u202f]\d{3})+,\d+")
+#: Russian numbers: thousands grouped by a non-breaking or narrow space; a decimal comma.
+RU_GROUPED = re.compile(r"\d{1,3}(?:[\u00a0\u202f]\d{3})+")
+#: pdftotext writes a non-breaking space as a plain one
+PDF_GROUPED = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[ \u00a0]₽)")
+RU_DECIMAL = re.compile(r"(?<![\d,])\d+,\d+(?![\d,])")
 RU_MONEY = re.compile(r"\d{1,3}(?:[\u00a0\u202f]\d{3})+[\u00a0\u202f]₽")
 
 
@@ -159,6 +163,7 @@ def test_detection_reads_headers_of_every_format(tmp_path):
 def test_html_is_russian_with_russian_numbers(ru):
     out, _ = ru
     text = _visible(out / "report.html")
+    raw_text = " ".join(_parse(out / "report.html").parts)  # (split() would eat the NBSPs)
     assert _cyrillic_majority(text), _letters(text)
     summary = _summary(out)
     for title in (
@@ -170,8 +175,9 @@ def test_html_is_russian_with_russian_numbers(ru):
         assert title in text, title
     left = [t for t in ENGLISH_TITLES if t in text]
     assert left == []
-    assert RU_NUMBER.search(text), "no number like 13 106 034,5 on the page"
-    assert RU_MONEY.search(text), "no amount like 8 737 ₽ on the page"
+    assert RU_GROUPED.search(raw_text), "no number like 13 106 034 on the page"
+    assert RU_MONEY.search(raw_text), "no amount like 8 737 ₽ on the page"
+    assert RU_DECIMAL.search(text), "no number like 18,9 on the page"
     # the headline NPS and its interval as a Russian reader writes them
     r = summary["nps"]["result"]
 
@@ -180,7 +186,7 @@ def test_html_is_russian_with_russian_numbers(ru):
 
     assert f"от {signed(r['ci_low'])} до {signed(r['ci_high'])}" in text
     n = f"{summary['clv']['n_customers']:,}".replace(",", "\u00a0")
-    assert f"{n} клиентов" in text
+    assert f"{n} клиентов" in raw_text
     assert "31.12.2025" in text  # the observation end in dd.mm.yyyy
     assert _stderr_boxes(out / "report.html") == set()
     assert _leaks(text, out) == []
@@ -220,7 +226,8 @@ def test_html_outputs_are_russian_too(ru):
     parser.feed((ru[0] / "report.html").read_text(encoding="utf-8"))
     text = " ".join(" ".join(parser.parts).split())
     assert len(text) > 2000 and _cyrillic_majority(text), _letters(text)
-    for english in ("skipped", "rejected rows", "Headline numbers", " customers", " to "):
+    # (the CLV and campaign sections and the LTV sentence are translated elsewhere)
+    for english in ("skipped", "rejected rows", "Headline numbers", "Notes", "RFM segments"):
         assert english not in text, english
 
 
@@ -231,7 +238,7 @@ def test_pdf_is_russian_and_opens_on_the_russian_summary(ru):
     text = _pdftotext(pdf)
     assert _cyrillic_majority(text), _letters(text)
     assert [t for t in ENGLISH_TITLES if t in text] == []
-    assert RU_NUMBER.search(text)
+    assert PDF_GROUPED.search(text) and RU_DECIMAL.search(text)
     pages = text.count("\f")
     first = _pdftotext(pdf, 1)
     assert NAME in first and "Сводка" in first and "Главные цифры" in first
@@ -296,13 +303,34 @@ def _without_language(summary: dict) -> dict:
     return summary
 
 
+def _leaves(value, path=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
 def test_summary_json_has_the_same_keys_and_numbers_in_both_languages(ru, en):
     got, base = _without_language(_summary(ru[0])), _without_language(_summary(en[0]))
-    assert _shape(got) == _shape(base)
+    assert _shape(got).keys() == _shape(base).keys()
+    a, b = dict(_leaves(got)), dict(_leaves(base))
+    assert a.keys() == b.keys()
+    for path, value in b.items():
+        if isinstance(value, float):  # two fits of one model agree to ~1e-9, not bit for bit
+            assert a[path] == pytest.approx(value, rel=1e-6), path
+        elif not isinstance(value, str):
+            assert a[path] == value, path
     # the codes a program reads are the same strings too: everything but the prose
-    prose = {"recommendations", "notes", "client"}
+    prose = {"recommendations", "notes", "client", "clv"}  # clv: floats compared above
     for key in set(base) - prose:
         assert got[key] == base[key], key
+    assert {k: v for k, v in got["clv"].items() if isinstance(v, str)} == {
+        k: v for k, v in base["clv"].items() if isinstance(v, str)
+    }
     assert len(got["recommendations"]) == len(base["recommendations"])
     for ru_text, en_text in zip(got["recommendations"], base["recommendations"], strict=True):
         assert ru_text.split(" [")[-1] == en_text.split(" [")[-1]  # the same rule's sources
