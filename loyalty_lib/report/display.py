@@ -199,12 +199,9 @@ def _pct(x: float, digits: int = 1) -> str:
 
 
 def _signed_pct(x: float) -> str:
-    """A signed percent with one decimal: ``+12.3 %`` / ``+12,3 %``."""
-    return (
-        "—"
-        if _missing(x)
-        else f"{_signed(100 * x, 1)}{' ' if get_language() == 'en' else chr(160)}%"
-    )
+    """A signed percent with one decimal: ``+12.3 %`` / ``+12,3 %`` (non-breaking in Russian)."""
+    space = " " if get_language() == "en" else "\u00a0"
+    return "—" if _missing(x) else f"{_signed(100 * x, 1)}{space}%"
 
 
 def _interval(low: str, high: str) -> str:

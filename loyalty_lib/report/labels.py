@@ -10,6 +10,8 @@ listed, so a new segment or aspect cannot reach a Russian report in English.
 
 from __future__ import annotations
 
+import re
+
 from loyalty_lib.i18n import N_, _
 
 #: RFM segments of :data:`loyalty_lib.segments.RFM_SEGMENTS`: name → description, both marked.
@@ -91,3 +93,59 @@ def label(code: object) -> str:
 def kind_label(kind: str) -> str:
     """An input kind as a reader names it: ``exit_survey`` → ``exit survey`` / ``опрос ушедших клиентов``."""
     return _(KINDS.get(kind, kind.replace("_", " ")))
+
+
+#: The reasons :mod:`loyalty_lib.data` gives for a rejected row (plain English there, as the
+#: quarantine files keep them); the fixed ones, then the patterns with a column or a line in them.
+DATA_REASONS = (
+    N_("anonymous purchase (no customer id)"),
+    N_("group not treatment/control"),
+    N_("monetary not 0 when frequency is 0"),
+    N_("negative amount not marked as refund"),
+    N_("negative order total not marked as refund"),
+    N_("negative price"),
+    N_("rating outside 1-5"),
+    N_("recency greater than T"),
+    N_("recency not 0 when frequency is 0"),
+    N_("score outside 0-10"),
+    N_("unparseable date"),
+    N_("unrecognised refund flag"),
+    N_("wrong number of fields"),
+    N_("zero price"),
+    N_("zero quantity"),
+)
+#: What a duplicate is a duplicate of (``duplicate <what> of line N``).
+DUPLICATES = {
+    "order": N_("duplicate order"),
+    "response": N_("duplicate response"),
+    "customer": N_("duplicate customer"),
+}
+_REASON_PATTERNS = (
+    (re.compile(r"duplicate (\w+) of line (\d+)"), N_("{what} of line {line}")),
+    (re.compile(r"customer in both groups \(first at line (\d+)\)"), None),
+    (re.compile(r"empty (\w+)"), N_("empty {column}")),
+    (re.compile(r"(\w+) not a number"), N_("{column} not a number")),
+    (re.compile(r"(\w+) not a whole number"), N_("{column} not a whole number")),
+    (re.compile(r"negative (\w+)"), N_("negative {column}")),
+)
+
+
+def data_reason(reason: object) -> str:
+    """A rejected row's reason in the selected language: ``duplicate response of line 20`` →
+    ``повтор ответа из строки 20``; an unknown reason is shown as it is."""
+    text = str(reason)
+    if text in DATA_REASONS or text in DUPLICATES.values():
+        return _(text)
+    for pattern, template in _REASON_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        if template is None:  # the campaign's customer listed in both groups
+            return _("customer in both groups (first at line {line})").format(line=match[1])
+        if pattern.pattern.startswith("duplicate"):
+            what = DUPLICATES.get(match[1])
+            if what is None:
+                return text
+            return _(template).format(what=_(what), line=match[2])
+        return _(template).format(column=match[1])
+    return text

@@ -28,7 +28,7 @@ from loyalty_lib.report.display import (
     _Text,
     noting_warnings,
 )
-from loyalty_lib.report.labels import kind_label, label
+from loyalty_lib.report.labels import data_reason, kind_label, label
 from loyalty_lib.report.rules import findings, recommendations
 
 # --------------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def data_quality(case: Case) -> _Table:
             continue
         q = case.quality[kind]
         problems = "; ".join(
-            f"{_count(r['rows'])} × {_(r['reason'])}" for r in q["report"][:3]
+            f"{_count(r['rows'])} × {data_reason(r['reason'])}" for r in q["report"][:3]
         ) or _("none")
         whole = q["n_accepted"] + q["n_rejected"] == q["rows_read"]
         rows.append(
@@ -94,6 +94,14 @@ def data_quality(case: Case) -> _Table:
     )
 
 
+def _labelled(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame`` with the codes of ``column`` as the reader sees them (a chart's category axis:
+    ``support_speed`` → ``support speed`` / ``скорость поддержки``); its attrs are kept."""
+    out = frame.assign(**{column: frame[column].map(label)})
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 @noting_warnings
 def nps_section(case: Case) -> None:
     """NPS with its interval, band and benchmark [N3][N6][N7], trend [N8], detractor themes [N4]."""
@@ -112,7 +120,7 @@ def nps_section(case: Case) -> None:
         value["result"],
         _Text(text),
         plots.nps_trend(value["trend"], benchmark=_benchmark_industry(case)),
-        plots.theme_bars(value["themes"]),
+        plots.theme_bars(_labelled(value["themes"], "theme")),
     )
 
 
@@ -267,9 +275,10 @@ def churn_section(case: Case) -> None:
         if low
         else _("No aspect averages below {threshold} of 5.").format(threshold=threshold)
     )
-    shown: list[Any] = [_Text(text), plots.churn_reason_bars(value["reasons"])]
+    shown: list[Any] = [_Text(text), plots.churn_reason_bars(_labelled(value["reasons"], "reason"))]
     if value["aspects"] is not None:
-        shown.append(plots.aspect_ratings(value["aspects"], threshold=rec["aspect_threshold"]))
+        aspects = _labelled(value["aspects"], "aspect")
+        shown.append(plots.aspect_ratings(aspects, threshold=rec["aspect_threshold"]))
     _show(*shown)
 
 
@@ -422,7 +431,7 @@ def quality_appendix(case: Case) -> None:
             shown.append(_Text(_("{file}: no rejected rows.").format(file=q["file"])))
             continue
         table = pd.DataFrame(q["rejected"], columns=["line", "column", "value", "reason"])
-        table["reason"] = table["reason"].map(_)
+        table["reason"] = table["reason"].map(data_reason)
         table = table.rename(
             columns={
                 "line": _("line"),

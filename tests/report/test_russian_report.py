@@ -361,3 +361,20 @@ def test_every_label_code_has_russian_text():
     assert set(labels.RFM_NAMES) == set(segments.RFM_SEGMENTS["segment"])
     assert set(labels.RFM_DESCRIPTIONS) == set(segments.RFM_SEGMENTS["description"])
     assert set(labels.SEGMENT_ACTIONS) == set(segments.SEGMENT_ACTIONS.values())
+
+
+def test_every_rejected_row_reason_of_the_example_reads_in_russian(ru):
+    from loyalty_lib.i18n import using_language
+
+    reasons = {
+        r for path in (ru[0] / "quarantine").glob("*.csv") for r in pd.read_csv(path)["reason"]
+    }
+    assert len(reasons) >= 6
+    with using_language("ru"):
+        shown = {r: labels.data_reason(r) for r in reasons}
+        assert labels.data_reason("duplicate response of line 20") == "повтор ответа из строки 20"
+        assert labels.data_reason("empty customer_id") == "пустое поле customer_id"
+    assert all(re.search("[а-я]", s) for s in shown.values()), shown
+    assert labels.data_reason("duplicate response of line 20") == "duplicate response of line 20"
+    text = _visible(ru[0] / "report.html")
+    assert all(s in text for s in shown.values() if "строки" not in s)
