@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from loyalty_lib.i18n import N_, _
+from loyalty_lib.i18n import N_, _, fmt_money
 from loyalty_lib.plots._style import axes as _axes
 
 __all__ = [
@@ -169,8 +169,17 @@ def clv_distribution(
     ax = _axes(ax)
     ax.hist(values, bins=bins, color="tab:blue", alpha=0.8)
     mean, median = float(values.mean()), float(np.median(values))
-    ax.axvline(mean, color="tab:red", label=f"mean {mean:,.0f} {currency}")
-    ax.axvline(median, color="black", linestyle="--", label=f"median {median:,.0f} {currency}")
+    ax.axvline(
+        mean,
+        color="tab:red",
+        label=_("mean {value}").format(value=fmt_money(mean, currency, decimals=0)),
+    )
+    ax.axvline(
+        median,
+        color="black",
+        linestyle="--",
+        label=_("median {value}").format(value=fmt_money(median, currency, decimals=0)),
+    )
     ax.set_xlabel(_("customer lifetime value, {currency}").format(currency=currency))
     ax.set_ylabel(_("customers"))
     ax.set_title(_("CLV distribution"))
