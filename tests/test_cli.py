@@ -245,3 +245,26 @@ def test_run_generates_samples_only_when_missing(tmp_path, monkeypatch):
     (target / "survey.csv").unlink()  # one file missing: regenerate all
     pipeline.ensure_samples(target)
     assert calls == [target, target]
+
+
+def test_report_lang_option_offers_auto_en_ru_and_passes_it_on(runner, tmp_path, monkeypatch):
+    from loyalty_lib import report
+
+    help_text = runner.invoke(main, ["report", "--help"]).output
+    assert "--lang [auto|en|ru]" in help_text
+    tx = tmp_path / "t.csv"
+    tx.write_text("customer_id,date,amount\nC1,2025-01-01,10\n")
+    bad = runner.invoke(main, ["report", "--client", "X", "--out", str(tmp_path / "o"),
+                               "--transactions", str(tx), "--lang", "de"])  # fmt: skip
+    assert bad.exit_code == 2 and "'de' is not one of" in bad.output
+    assert not (tmp_path / "o").exists()
+    seen = {}
+
+    def fake_build(**kwargs):
+        seen.update(kwargs)
+        raise report.ReportError("stop here")
+
+    monkeypatch.setattr(report, "build_report", fake_build)
+    done = runner.invoke(main, ["report", "--client", "X", "--out", str(tmp_path / "o"),
+                                "--transactions", str(tx), "--lang", "ru"])  # fmt: skip
+    assert done.exit_code == 1 and seen["parameters"] == {"lang": "ru"}

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from loyalty_lib.i18n import N_, _
+from loyalty_lib.i18n import N_, _, fmt_money
 from loyalty_lib.plots._style import axes as _axes
 
 __all__ = [
@@ -169,7 +169,7 @@ def clv_distribution(
     title says how many customers lie beyond and what share of the total they carry. Values of
     10,000 and more are shown in thousands of ``currency``.
     """
-    from loyalty_lib.i18n import fmt_count, fmt_money, fmt_share
+    from loyalty_lib.i18n import fmt_count, fmt_share
 
     values = np.asarray(clv, dtype=float).ravel()
     values = values[np.isfinite(values)]
@@ -182,13 +182,15 @@ def clv_distribution(
     ax.hist(shown, bins=bins, color="tab:blue", alpha=0.8)
     mean, median = float(values.mean()), float(np.median(values))
     ax.axvline(
-        mean, color="tab:red", label=_("mean {value}").format(value=fmt_money(mean, currency))
+        mean,
+        color="tab:red",
+        label=_("mean {value}").format(value=fmt_money(mean, currency, decimals=0)),
     )
     ax.axvline(
         median,
         color="black",
         linestyle="--",
-        label=_("median {value}").format(value=fmt_money(median, currency)),
+        label=_("median {value}").format(value=fmt_money(median, currency, decimals=0)),
     )
     thousands = float(shown.max()) >= 10_000
     if thousands:

@@ -35,6 +35,14 @@ Decisions (documented for the consultant):
 * **Surveys** are used whole (they are not cut at the observation end): they describe the period
   the client surveyed.
 * Money is in ``currency`` units; shares 0..1 in ``summary.json``; NPS in points.
+* **Language** (``lang``: ``en``, ``ru`` or ``auto``): ``build_report`` settles ``auto`` before
+  anything runs from the script of the files' headers (:func:`~loyalty_lib.report.build.detect_language`:
+  a 1C export's Cyrillic headers mean Russian) and says so in ``report.log``; ``ru`` runs
+  ``notebooks/ru/07_consulting_case.ipynb``. Every text shown to the client goes through the
+  catalogue (:mod:`loyalty_lib.i18n`) and every number through its formatters. ``summary.json`` has
+  the same keys and numbers in both languages; codes (statuses, bands, segment and reason names,
+  a skipped section's ``reason``) stay English; only the sentences (``recommendations``,
+  ``notes``, a skipped section's ``note``) are in the report's language.
 """
 
 from __future__ import annotations

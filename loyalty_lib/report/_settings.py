@@ -7,17 +7,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from loyalty_lib.i18n import N_
 from loyalty_lib.retailer import SAMPLE_RETAILER
 
 INPUT_KINDS: tuple[str, ...] = ("transactions", "customers", "survey", "exit_survey", "campaign")
-#: Analytic sections, in report order, with the title used in skip notes and headlines.
+#: Analytic sections, in report order, with the title used in skip notes and headlines (English;
+#: shown through the catalogue: ``_(SECTIONS[key])``).
 SECTIONS: dict[str, str] = {
-    "nps": "NPS",
-    "ltv": "LTV and cohorts",
-    "clv": "CLV",
-    "segments": "Segments",
-    "churn": "Churn reasons",
-    "campaign": "Campaign",
+    "nps": N_("NPS"),
+    "ltv": N_("LTV and cohorts"),
+    "clv": N_("CLV"),
+    "segments": N_("Segments"),
+    "churn": N_("Churn reasons"),
+    "campaign": N_("Campaign"),
 }
 TEMPLATE = "07_consulting_case.ipynb"
 #: What ``build_report`` creates inside the report folder (and removes again with ``force``).
@@ -205,11 +207,12 @@ def settings_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
 #: Actions for the labels :data:`loyalty_lib.segments.SEGMENT_ACTIONS` leaves open (the seed names
 #: none for one-off buyers); the seed's own actions [S5] are used for every other label.
 _EXTRA_ACTIONS: dict[str, str] = {
-    "one-off": "a reason to come back: a personal offer soon after the first purchase",
+    "one-off": N_("a reason to come back: a personal offer soon after the first purchase"),
 }
+#: Why a section is skipped, by the missing input (English; shown through the catalogue).
 _SKIP = {
-    "survey": "no survey file given",
-    "exit_survey": "no exit-survey file given",
-    "campaign": "no campaign file given",
-    "transactions": "needs raw transactions; only a per-customer summary was given",
+    "survey": N_("no survey file given"),
+    "exit_survey": N_("no exit-survey file given"),
+    "campaign": N_("no campaign file given"),
+    "transactions": N_("needs raw transactions; only a per-customer summary was given"),
 }

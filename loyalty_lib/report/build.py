@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import _, fmt_date, using_language
 from loyalty_lib.pipeline import ReportError
 from loyalty_lib.report._settings import (
     ARTIFACTS,
@@ -22,6 +23,79 @@ from loyalty_lib.report._settings import (
     check_settings,
 )
 from loyalty_lib.report.case import _extra_refunds, quality_record
+
+# --------------------------------------------------------------------------------------------
+# the report's language
+# --------------------------------------------------------------------------------------------
+
+#: How much of each file the language check reads: the header and the first rows are enough to
+#: see which language the client's system writes, and a 10-million-row export costs no more.
+_SAMPLE_BYTES = 65536
+
+
+def _sample_text(path: Path) -> tuple[str, str]:
+    """(header, first values) of a client's file as text, read cheaply: the first 64 KB of a
+    CSV (UTF-8 or cp1251, as the loader decodes), the first 50 rows of an Excel sheet, the column
+    names of a Parquet file. Unreadable files give empty text (their loader reports them)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            import pyarrow.parquet as pq
+
+            return " ".join(pq.read_schema(path).names), ""
+        if suffix in {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}:
+            frame = pd.read_excel(path, header=None, nrows=50, dtype=str, engine="openpyxl")
+            rows = [" ".join(str(v) for v in row if isinstance(v, str)) for row in frame.values]
+            return (rows[0] if rows else ""), " ".join(rows[1:])
+        raw = path.read_bytes()[:_SAMPLE_BYTES]
+    except Exception:  # noqa: BLE001 - the language check never fails a report; loading will
+        return "", ""
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return "", ""
+    header, _sep, rest = text.partition("\n")
+    return header, rest
+
+
+def _letters(text: str) -> tuple[int, int]:
+    """(Cyrillic, Latin) letters in ``text``."""
+    cyrillic = sum(1 for c in text if "\u0400" <= c <= "\u04ff")
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    return cyrillic, latin
+
+
+def detect_language(files: Mapping[str, Path]) -> tuple[str, str]:
+    """The report's language for ``lang="auto"`` and why: ``("ru", reason)`` when the client's
+    files are Russian, else ``("en", reason)``.
+
+    The signal is the script of the files' own headers: most of their letters Cyrillic (a 1C
+    export's «Клиент;Дата;Сумма») means a Russian client. Headers because they are what the
+    client's system writes in its own language whatever the values hold (ids, codes, English
+    product names), and because they are read before anything runs, from every format, in
+    microseconds, without depending on which header names the loader happens to recognise (a
+    Russian file mapped with ``--columns`` is still Russian). Only when the headers have no
+    letters of either script do the first rows' values decide the same way.
+    """
+    heads, values = [0, 0], [0, 0]
+    for path in files.values():
+        header, rest = _sample_text(path)
+        for total, text in ((heads, header), (values, rest)):
+            c, latin = _letters(text)
+            total[0] += c
+            total[1] += latin
+    names = ", ".join(p.name for p in files.values())
+    for (cyrillic, latin), where in ((heads, "headers"), (values, "first rows")):
+        if cyrillic + latin:
+            share = cyrillic / (cyrillic + latin)
+            lang = "ru" if cyrillic > latin else "en"
+            return lang, f"{share:.0%} of the letters in the {where} of {names} are Cyrillic"
+    return "en", f"no letters in the headers or first rows of {names}"
+
 
 # --------------------------------------------------------------------------------------------
 # the pipeline behind `loyalty report`
@@ -43,14 +117,27 @@ class ReportOutcome(Result):
     sections_ok: tuple[str, ...]
     sections_skipped: tuple[str, ...]
     rows_rejected: int
+    language: str = "en"
 
     def __str__(self) -> str:
         skipped = f", {len(self.sections_skipped)} skipped" if self.sections_skipped else ""
         return (
-            f"Report for {self.client} written to {self.html} ({len(self.sections_ok)} sections"
+            f"Report for {self.client} ({LANGUAGE_NAMES[self.language]}) written to {self.html} ({len(self.sections_ok)} sections"
             f"{skipped}), {self.pdf} and {self.xlsx}; {self.rows_rejected:,} rejected rows in {Path(self.out_dir) / 'quarantine'}; "
             f"summary in {self.summary}"
         )
+
+
+#: The report languages by name, for the log.
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian"}
+
+
+def _mark_language(notebook: Path, lang: str) -> None:
+    """Record the report's language in the executed notebook's metadata (``language_code``), for
+    the ``<html lang>`` of report.html (see ``resources/offline_report.html.j2``)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    nb.setdefault("metadata", {})["language_code"] = lang
+    notebook.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def _prepare_out_dir(out_dir: Path, force: bool) -> None:
@@ -206,7 +293,7 @@ def build_report(
     }
     files = {k: Path(v) for k, v in given.items() if v is not None}
     extra = dict(parameters or {})
-    check_inputs(
+    checked = check_inputs(
         files,
         mapping_file=Path(mapping_file) if mapping_file else None,
         observation_end=observation_end,
@@ -214,12 +301,30 @@ def build_report(
     )
     if observation_end is not None:
         observation_end = pd.Timestamp(observation_end).date().isoformat()
+    # The language is settled here, before anything is written or run: the template, the
+    # notebook's texts and the exported files all follow it.
+    if checked["lang"] == "auto":
+        lang, why = detect_language(files)
+        why = f"auto: {why}"
+    else:
+        lang, why = checked["lang"], f"--lang {checked['lang']}"
+    extra["lang"] = lang
+    template = pipeline.notebooks_dir() / TEMPLATE if lang == "en" else None
+    if template is None:
+        template = pipeline.project_root() / "notebooks" / lang / TEMPLATE
+        if not template.is_file():
+            raise ReportInputError(
+                f"the {LANGUAGE_NAMES[lang]} report template notebooks/{lang}/{TEMPLATE} is "
+                "missing from this checkout: pass --lang en"
+            )
     _prepare_out_dir(out_dir, force)
     log_lines: list[str] = []
 
     def say(line: str) -> None:
         log_lines.append(line)
         echo(line)
+
+    say(f"language: {lang} ({LANGUAGE_NAMES[lang]}; {why})")
 
     steps = len(files) + 2
     started = time.monotonic()
@@ -254,7 +359,6 @@ def build_report(
         quality.parent.mkdir(parents=True, exist_ok=True)
         quality.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
 
-        template = pipeline.notebooks_dir() / TEMPLATE
         executed = out_dir / "notebooks" / TEMPLATE
         summary = out_dir / "summary.json"
         params = {
@@ -268,7 +372,8 @@ def build_report(
             **{f"{k}_path": str(tables[k].resolve()) if k in tables else None for k in INPUT_KINDS},
             **extra,
         }
-        say(f"{steps - 1}/{steps} executing the analysis notebook ({TEMPLATE}) ...")
+        shown = TEMPLATE if lang == "en" else f"{lang}/{TEMPLATE}"
+        say(f"{steps - 1}/{steps} executing the analysis notebook ({shown}) ...")
         try:
             pipeline.execute_notebook(
                 template, executed, params, cwd=out_dir, timeout=timeout or pipeline.DEFAULT_TIMEOUT
@@ -277,9 +382,6 @@ def build_report(
             say(f"{steps - 1}/{steps} executing the analysis notebook ... failed")
             raise ReportError(f"the report notebook failed: {exc}") from exc
         say(f"{steps - 1}/{steps} executing the analysis notebook ... ok")
-        html_path = pipeline.export_html(
-            executed, out_dir / "report.html", title=f"{client} — loyalty report"
-        )
         if not summary.is_file():
             raise ReportError(
                 f"{executed} ran but wrote no summary.json: its last cell must call "
@@ -288,14 +390,24 @@ def build_report(
         written = json.loads(summary.read_text(encoding="utf-8"))
         from loyalty_lib.report import export
 
-        charts = export.write_charts(executed, out_dir / "charts")
-        xlsx_path = export.write_workbook(written, out_dir / "report.xlsx", out_dir / "quarantine")
-        pdf_path = export.write_pdf(
-            html_path,
-            out_dir / "report.pdf",
-            client=client,
-            date=str(written.get("observation_end", "")),
-        )
+        with using_language(lang):
+            _mark_language(executed, lang)
+            html_path = pipeline.export_html(
+                executed,
+                out_dir / "report.html",
+                title=_("{client} — loyalty report").format(client=client),
+            )
+            charts = export.write_charts(executed, out_dir / "charts")
+            xlsx_path = export.write_workbook(
+                written, out_dir / "report.xlsx", out_dir / "quarantine"
+            )
+            end = written.get("observation_end")
+            pdf_path = export.write_pdf(
+                html_path,
+                out_dir / "report.pdf",
+                client=client,
+                date=fmt_date(end) if end else "",
+            )
         say(
             f"{steps}/{steps} writing report.html, report.pdf, report.xlsx and charts/ "
             f"({len(charts)} PNG) ... ok"
@@ -322,6 +434,7 @@ def build_report(
             sections_ok=ok,
             sections_skipped=skipped,
             rows_rejected=sum(r["n_rejected"] for r in records.values()),
+            language=lang,
         )
         return outcome
     except ReportError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from loyalty_lib._result import _plain
+from loyalty_lib.i18n import fmt_count, fmt_date, ngettext
 from loyalty_lib.i18n.format import get_language, set_language
 from loyalty_lib.report._settings import (
     INPUT_KINDS,
@@ -192,6 +193,9 @@ def open_case(
     if "transactions" not in paths and "customers" not in paths:
         raise ValueError("give transactions or customers (a per-customer summary), or both")
     checked = _check_settings(settings)
+    # first: the notes written below are already in the report's language
+    language = _report_language(checked["lang"], {})
+    set_language(language)
     tables: dict[str, pd.DataFrame] = {}
     records: dict[str, dict[str, Any]] = {}
     if quality is None:
@@ -229,11 +233,13 @@ def open_case(
         later = int((tx["date"] > end).sum())
         if later:
             notes.append(
-                f"{later:,} transactions dated after the observation end {end.date()} are left out"
+                ngettext(
+                    "{n} transaction dated after the observation end {end} is left out",
+                    "{n} transactions dated after the observation end {end} are left out",
+                    later,
+                ).format(n=fmt_count(later), end=fmt_date(end))
             )
             tables["transactions"] = tx[tx["date"] <= end].reset_index(drop=True)
-    language = _report_language(checked["lang"], records)
-    set_language(language)
     case = Case(
         client=client.strip(),
         industry=industry,

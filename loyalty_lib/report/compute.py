@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import _plain
+from loyalty_lib.i18n import N_, _
 from loyalty_lib.report._settings import _SKIP, DAYS_PER_PERIOD, SECTIONS
 from loyalty_lib.report.case import Case
 from loyalty_lib.report.display import Skipped
@@ -34,6 +35,8 @@ def _cached(name: str) -> Callable[[Callable[[Case], Any]], Callable[[Case], Any
 
 
 def _record(case: Case, section: str, value: dict[str, Any] | Skipped) -> None:
+    """``summary.json``'s record of a section. A skipped one keeps its ``reason`` in English (the
+    same in every language, for programs) and its ``note`` as the report shows it."""
     if isinstance(value, Skipped):
         case.summary[section] = {"status": "skipped", "reason": value.reason, "note": str(value)}
     else:
@@ -79,7 +82,7 @@ def _nps(case: Case) -> dict[str, Any] | Skipped:
     }
 
 
-_UNBOUNDED_LIFETIME = (
+_UNBOUNDED_LIFETIME = N_(
     "no customer stopped buying from one quarter to the next (churn 0), so the lifetime t and "
     "m × a × t have no finite value; the CLV section below uses a finite horizon"
 )
@@ -116,7 +119,7 @@ def _summary_table(case: Case) -> tuple[pd.DataFrame, str]:
     from loyalty_lib import segments
 
     if case.has("customers"):
-        return case.tables["customers"], "the given customer summary"
+        return case.tables["customers"], N_("the given customer summary")
     freq = case.settings["freq"]
     # The case's transactions come through loyalty_lib.data, which rejects a repeated order id:
     # one row is one order, so orders are counted as rows (the distinct count is the dearest
@@ -130,7 +133,7 @@ def _summary_table(case: Case) -> tuple[pd.DataFrame, str]:
         orders="rows",
         memory_limit="500MB",
     )
-    return table, "the transactions (per-customer summary computed from them)"
+    return table, N_("the transactions (per-customer summary computed from them)")
 
 
 def _clv_choice(case: Case, f: np.ndarray, r: np.ndarray, t: np.ndarray) -> Any:
@@ -387,12 +390,12 @@ def _segments(case: Case) -> dict[str, Any]:
             seed = segments.vip_regular_difficult(s)
         else:
             seed = segments.vip_regular_difficult(s, problems=pd.Series(0, index=s["customer_id"]))
-            seed_note = (
+            seed_note = N_(
                 "the summary has no refunds (or other problem count) per customer, so the "
                 "'difficult' segment cannot be identified"
             )
     else:
-        seed_note = (
+        seed_note = N_(
             "the customer summary has no orders and total_spend columns, which the segments need"
         )
     days = DAYS_PER_PERIOD[case.settings["freq"]]  # churn_risk counts T - recency in days
@@ -544,6 +547,6 @@ def _section(case: Case, name: str) -> dict[str, Any] | Skipped:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         value = _COMPUTE[name](case)
-    _note_warnings(case, SECTIONS[name], caught)
+    _note_warnings(case, _(SECTIONS[name]), caught)
     _record(case, name, value)
     return value

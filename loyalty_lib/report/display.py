@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from loyalty_lib._result import Result
+from loyalty_lib.i18n import _, fmt_count, fmt_money, fmt_number, fmt_percent, get_language
 
 # --------------------------------------------------------------------------------------------
 # display helpers: objects that render as HTML in a notebook and as text elsewhere
@@ -19,19 +20,26 @@ from loyalty_lib._result import Result
 
 @dataclasses.dataclass(frozen=True)
 class Skipped(Result):
-    """A section that could not run because an input is missing (not an error)."""
+    """A section that could not run because an input is missing (not an error).
+
+    ``section`` and ``reason`` are the English texts (``summary.json`` keeps the reason as is, the
+    same in every language); they are shown through the catalogue in the selected language."""
 
     section: str
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.section}: skipped — {self.reason}"
+        return _("{section}: skipped — {reason}").format(
+            section=_(self.section), reason=_(self.reason)
+        )
 
     def _repr_html_(self) -> str:
+        text = _("{section}: skipped — {reason}").format(
+            section=f"<b>{html.escape(_(self.section))}</b>", reason=html.escape(_(self.reason))
+        )
         return (
             "<p class='loyalty-skipped' style='border-left:4px solid #999;padding:0.4em 0.8em;"
-            f"background:#f4f4f4'><b>{html.escape(self.section)}</b>: skipped — "
-            f"{html.escape(self.reason)}</p>"
+            f"background:#f4f4f4'>{text}</p>"
         )
 
 
@@ -122,7 +130,7 @@ def noting_warnings(fn: Callable[..., Any]) -> Callable[..., Any]:
             out = fn(*args, **kwargs)
         notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
         if notes:
-            display(_Text(notes, heading="Notes"))
+            display(_Text(notes, heading=_("Notes")))
         return out
 
     return inner
@@ -148,13 +156,59 @@ def _show(*objects: Any) -> None:
             display(obj)
 
 
+# Numbers for the client, in the selected language's format (English: 14,474 RUB, 34%, +18.9;
+# Russian: 14 474 ₽, 34 %, +18,9 with non-breaking spaces), through loyalty_lib.i18n.format.
+
+
+def _missing(x: Any) -> bool:
+    return x is None or not math.isfinite(x)
+
+
 def _money(x: float, currency: str) -> str:
-    return f"{x:,.0f} {currency}"
+    """Whole currency units: ``14,474 RUB`` / ``14 474 ₽``."""
+    return fmt_money(x, currency, decimals=0)
+
+
+def _count(x: float) -> str:
+    """A count with thousands separators: ``12,345`` / ``12 345``."""
+    return fmt_count(x)
+
+
+def _num(x: float, decimals: int = 0) -> str:
+    """A number with exactly ``decimals`` decimals: ``3.15`` / ``3,15``."""
+    return fmt_number(x, decimals=decimals)
+
+
+def _share(x: float, decimals: int = 0) -> str:
+    """A share 0..1 as percent, rounded as ``f"{x:.0%}"``: ``34%`` / ``34 %``."""
+    return fmt_percent(x, decimals=decimals)
+
+
+def _signed(x: float, decimals: int = 0) -> str:
+    """A signed number: ``+18.9``, ``-1,234`` / ``+18,9``, ``−1 234`` (Russian: the minus sign)."""
+    if _missing(x):
+        return "—"
+    text = fmt_number(abs(x), decimals=decimals)
+    if round(abs(x), decimals) == 0:
+        return f"{0:+.{decimals}f}".replace(".", "," if get_language() == "ru" else ".")
+    return ("+" if x > 0 else ("−" if get_language() == "ru" else "-")) + text
 
 
 def _pct(x: float, digits: int = 1) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.{digits}f} %"
+    return "—" if _missing(x) else f"{_num(100 * x, digits)}\u00a0%"
 
 
 def _signed_pct(x: float) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{100 * x:+.1f} %"
+    """A signed percent with one decimal: ``+12.3 %`` / ``+12,3 %`` (non-breaking in Russian)."""
+    space = " " if get_language() == "en" else "\u00a0"
+    return "—" if _missing(x) else f"{_signed(100 * x, 1)}{space}%"
+
+
+def _interval(low: str, high: str) -> str:
+    """An interval of two formatted ends: ``5 to 9`` / ``от 5 до 9``."""
+    return _("{low} to {high}").format(low=low, high=high)
+
+
+def _level(confidence: float) -> str:
+    """The head of a confidence-interval column: ``95% CI`` / ``ДИ 95 %``."""
+    return _("{level} CI").format(level=_share(confidence))

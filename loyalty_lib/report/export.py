@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from loyalty_lib.i18n import _
 from loyalty_lib.pipeline import ReportError
 from loyalty_lib.report._settings import SECTIONS
 
@@ -46,7 +47,8 @@ thead { display: table-header-group; }
 tr, img, figure { break-inside: avoid; page-break-inside: avoid; }
 table { max-width: 100%; }
 td, th { overflow-wrap: break-word; }
-table { font-size: 9pt; }
+td:first-child { overflow-wrap: anywhere; }
+table { font-size: 0.9em; }
 img { max-width: 100% !important; height: auto !important; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .jp-OutputArea-output { overflow: visible !important; }
@@ -59,17 +61,25 @@ _FIRST_SECTION_JS = """() => {
 
 
 def _header(client: str, date: str) -> str:
+    """The PDF's running header: "<client> — loyalty report" and the date, in the selected
+    language (the caller formats the date: 2025-12-31 / 31.12.2025)."""
     style = "font-size:8px;width:100%;padding:0 14mm;font-family:sans-serif;color:#444;"
+    title = _("{client} — loyalty report").format(client=client)
     return (
         f'<div style="{style}display:flex;justify-content:space-between;">'
-        f"<span>{html.escape(client)} — loyalty report</span><span>{html.escape(date)}</span></div>"
+        f"<span>{html.escape(title)}</span><span>{html.escape(date)}</span></div>"
     )
 
 
-_FOOTER = (
-    '<div style="font-size:8px;width:100%;text-align:center;font-family:sans-serif;color:#444;">'
-    'page <span class="pageNumber"></span> of <span class="totalPages"></span></div>'
-)
+def _footer() -> str:
+    """The PDF's running footer: "page N of M" in the selected language."""
+    pages = html.escape(_("page {page} of {total}")).format(
+        page='<span class="pageNumber"></span>', total='<span class="totalPages"></span>'
+    )
+    return (
+        '<div style="font-size:8px;width:100%;text-align:center;font-family:sans-serif;'
+        f'color:#444;">{pages}</div>'
+    )
 
 
 def write_pdf(html_path: Path, pdf_path: Path, *, client: str, date: str) -> Path:
@@ -102,7 +112,7 @@ def write_pdf(html_path: Path, pdf_path: Path, *, client: str, date: str) -> Pat
                     print_background=True,
                     display_header_footer=True,
                     header_template=_header(client, date),
-                    footer_template=_FOOTER,
+                    footer_template=_footer(),
                     margin={"top": "22mm", "bottom": "18mm", "left": "14mm", "right": "14mm"},
                     prefer_css_page_size=True,
                 )
@@ -119,6 +129,55 @@ def write_pdf(html_path: Path, pdf_path: Path, *, client: str, date: str) -> Pat
 _IMG = re.compile(r'<img[^>]+src="data:image/png;base64,([^"]+)"')
 
 
+#: Russian letters in Latin (the common passport-style scheme), so that chart file names stay
+#: ASCII in every language: "Качество данных" → "kachestvo-dannykh".
+_TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
+        strict=True,
+    )
+)
+
+
+def _ascii(text: str) -> str:
+    return "".join(_TRANSLIT.get(c, c) for c in text)
+
+
 def write_charts(executed_notebook: Path, charts_dir: Path) -> list[Path]:
     """Save every chart of the executed template as ``charts/NN-<section>.png`` (report order)."""
     nb = json.loads(executed_notebook.read_text(encoding="utf-8"))
@@ -129,7 +188,8 @@ def write_charts(executed_notebook: Path, charts_dir: Path) -> list[Path]:
         if cell["cell_type"] == "markdown":
             heading = re.match(r"#+\s*(?:\d+\.\s*)?(.+)", "".join(cell["source"]).strip())
             if heading and "course-only" not in cell.get("metadata", {}).get("tags", []):
-                section = re.sub(r"[^a-z0-9]+", "-", heading.group(1).lower()).strip("-")[:40]
+                slug = _ascii(heading.group(1).lower())
+                section = re.sub(r"[^a-z0-9]+", "-", slug).strip("-")[:40]
             continue
         for output in cell.get("outputs", []):
             bundle = output.get("data", {})
@@ -193,12 +253,12 @@ def write_workbook(summary: Mapping[str, Any], xlsx_path: Path, quarantine_dir: 
     wb = Workbook()
     bold = Font(bold=True)
     head = wb.active
-    head.title = "headline"
-    head.append(["client", summary.get("client", "")])
-    head.append(["observation end", summary.get("observation_end", "")])
-    head.append(["currency", summary.get("currency", "")])
+    head.title = _("headline")
+    head.append([_("client"), summary.get("client", "")])
+    head.append([_("observation end"), summary.get("observation_end", "")])
+    head.append([_("currency"), summary.get("currency", "")])
     head.append([])
-    head.append(["section", "metric", "value"])
+    head.append([_("section"), _("metric"), _("value")])
     for cell in head[head.max_row]:
         cell.font = bold
     for section, metric, value in headline_rows(summary):
@@ -208,19 +268,19 @@ def write_workbook(summary: Mapping[str, Any], xlsx_path: Path, quarantine_dir: 
         record = summary.get(key)
         if not isinstance(record, Mapping):
             continue
-        ws = wb.create_sheet(title[:31])
+        ws = wb.create_sheet(_(title)[:31])
         if record.get("status") == "skipped":
-            ws.append(["skipped", record.get("reason", "")])
+            ws.append([_("skipped"), _(record.get("reason", ""))])
             continue
-        ws.append(["metric", "value"])
+        ws.append([_("metric"), _("value")])
         for cell in ws[1]:
             cell.font = bold
-        for _, metric, value in headline_rows({key: record}):
+        for _section, metric, value in headline_rows({key: record}):
             ws.append([metric, value])
             ws.cell(ws.max_row, 2).number_format = _number_format(metric)
         for name, rows in _tables(record):
             ws.append([])
-            ws.append([name.replace("_", " ")])
+            ws.append([_(name.replace("_", " "))])
             ws.cell(ws.max_row, 1).font = bold
             columns = list(dict.fromkeys(c for r in rows for c in r))
             ws.append(columns)
@@ -229,7 +289,7 @@ def write_workbook(summary: Mapping[str, Any], xlsx_path: Path, quarantine_dir: 
                 for j, c in enumerate(columns, start=1):
                     if isinstance(r.get(c), float):
                         ws.cell(ws.max_row, j).number_format = _number_format(c)
-    rejected = wb.create_sheet("rejected rows")
+    rejected = wb.create_sheet(_("rejected rows"))
     frames = []
     for path in sorted(quarantine_dir.glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -241,7 +301,7 @@ def write_workbook(summary: Mapping[str, Any], xlsx_path: Path, quarantine_dir: 
         for row in table[columns].itertuples(index=False):
             rejected.append([_cell(v) for v in row])
     else:
-        rejected.append(["no rejected rows"])
+        rejected.append([_("no rejected rows")])
     for ws in wb.worksheets:
         for column in ws.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in column)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from loyalty_lib.i18n import N_, _, get_language
 from loyalty_lib.report.case import Case
 from loyalty_lib.report.compute import _campaign, _churn, _clv, _nps, _segments
 from loyalty_lib.report.display import Skipped, _show, _Text, noting_warnings
@@ -22,20 +23,26 @@ from loyalty_lib.report.display import Skipped, _show, _Text, noting_warnings
 #: The client-facing sentence for each reason of :data:`loyalty_lib.churn.REASON_ACTIONS`, whose
 #: short labels are the churn assignment's fixed answers; the two tables share their keys (tested).
 REASON_ACTIONS: dict[str, str] = {
-    "price": "review pricing against competitors for the categories these customers bought",
-    "quality": "review product quality and returns with the suppliers of the worst categories",
-    "service": "retrain staff and set service standards; check them with mystery shoppers",
-    "competition": "compare the offer with the main competitor's, item by item, and answer the gap",
-    "other": "read the 'other' comments: the real reasons are hiding there; add them to the survey",
+    "price": N_("review pricing against competitors for the categories these customers bought"),
+    "quality": N_("review product quality and returns with the suppliers of the worst categories"),
+    "service": N_("retrain staff and set service standards; check them with mystery shoppers"),
+    "competition": N_(
+        "compare the offer with the main competitor's, item by item, and answer the gap"
+    ),
+    "other": N_(
+        "read the 'other' comments: the real reasons are hiding there; add them to the survey"
+    ),
 }
 #: What to do when an exit-survey aspect averages below the threshold [S6].
 ASPECT_ACTIONS: dict[str, str] = {
-    "support_speed": "fix response times: answer every request within one hour, every review within 24 hours",
-    "price": "make the value visible: personal offers and clear price comparisons",
-    "quality": "tighten quality control and make returns easy",
-    "service": "retrain front-line staff and measure satisfaction after each contact",
-    "assortment": "review the assortment against what leaving customers asked for",
-    "delivery": "fix delivery times and tracking with the logistics partner",
+    "support_speed": N_(
+        "fix response times: answer every request within one hour, every review within 24 hours"
+    ),
+    "price": N_("make the value visible: personal offers and clear price comparisons"),
+    "quality": N_("tighten quality control and make returns easy"),
+    "service": N_("retrain front-line staff and measure satisfaction after each contact"),
+    "assortment": N_("review the assortment against what leaving customers asked for"),
+    "delivery": N_("fix delivery times and tracking with the logistics partner"),
 }
 
 #: Recommendation rules, checked in order. ``when``: (finding, operator, value) conditions that must
@@ -47,88 +54,112 @@ RULES: tuple[dict[str, Any], ...] = (
     {
         "id": "churn-top-reason",
         "when": [("top_churn_share", ">=", "churn_flag_share")],
-        "text": "{top_churn_reason_label} is the top churn reason at {top_churn_share:.0%} of lost customers "
-        "→ {top_churn_action}.",
+        "text": N_(
+            "{top_churn_reason_label} is the top churn reason at {top_churn_share:.0%} of lost customers "
+            "→ {top_churn_action}."
+        ),
         "source": "S6",
     },
     {
         "id": "aspect-below-threshold",
         "for_each": "low_aspects",
         "when": [],
-        "text": "{aspect_label} rated {mean:.1f} < {aspect_threshold:g} in the exit survey → {aspect_action}.",
+        "text": N_(
+            "{aspect_label} rated {mean:.1f} < {aspect_threshold:g} in the exit survey → {aspect_action}."
+        ),
         "source": "S6, E6",
     },
     {
         "id": "nps-below-benchmark",
         "when": [("nps_gap", "<", 0)],
-        "text": "NPS {nps_score:+.0f} is {nps_gap_abs:.0f} points below the {nps_benchmark_label} benchmark of "
-        "{nps_benchmark:.0f} → work on the detractors' top theme ({top_detractor_theme}) first and call "
-        "back every detractor within 24 hours.",
+        "text": N_(
+            "NPS {nps_score:+.0f} is {nps_gap_abs:.0f} points below the {nps_benchmark_label} benchmark of "
+            "{nps_benchmark:.0f} → work on the detractors' top theme ({top_detractor_theme}) first and call "
+            "back every detractor within 24 hours."
+        ),
         "source": "N4, N7, N12",
     },
     {
         "id": "nps-passives",
         "when": [("share_passives", ">=", 0.25)],
-        "text": "{share_passives:.0%} of respondents are passives → a personal offer to passives is the "
-        "quickest way to raise NPS; reward the promoters for referrals.",
+        "text": N_(
+            "{share_passives:.0%} of respondents are passives → a personal offer to passives is the "
+            "quickest way to raise NPS; reward the promoters for referrals."
+        ),
         "source": "N5",
     },
     {
         "id": "clv-top-fading",
         "when": [("clv_top_fading", ">=", 1)],
-        "text": "{clv_top_fading} of the {clv_top_n} customers with the highest expected value are more likely "
-        "gone than active (P(alive) < 50 %) → call them personally this week.",
+        "text": N_(
+            "{clv_top_fading} of the {clv_top_n} customers with the highest expected value are more likely "
+            "gone than active (P(alive) < 50 %) → call them personally this week."
+        ),
         "source": "S3, S5",
     },
     {
         "id": "segments-at-risk",
         "when": [("at_risk_share", ">=", 0.10)],
-        "text": "{at_risk_customers:,} customers ({at_risk_share:.0%}) spent a lot but have not come back "
-        "(RFM 'At risk' and 'Can't lose them') → win them back with a short survey and an individual "
-        "consultation.",
+        "text": N_(
+            "{at_risk_customers:,} customers ({at_risk_share:.0%}) spent a lot but have not come back "
+            "(RFM 'At risk' and 'Can't lose them') → win them back with a short survey and an individual "
+            "consultation."
+        ),
         "source": "S5",
     },
     {
         "id": "segments-vip",
         "when": [("vip_customers", ">=", 1)],
-        "text": "{vip_customers:,} VIP customers bring {vip_spend_share:.0%} of spend → inform them first about "
-        "new products, offer exclusive discounts, send birthday greetings.",
+        "text": N_(
+            "{vip_customers:,} VIP customers bring {vip_spend_share:.0%} of spend → inform them first about "
+            "new products, offer exclusive discounts, send birthday greetings."
+        ),
         "source": "S3, S5",
     },
     {
         "id": "campaign-too-early",
         "when": [("campaign_too_early", "==", True)],
-        "text": "The campaign has run only {campaign_months} full months → too early to judge; measure again "
-        "after 3–4 months.",
+        "text": N_(
+            "The campaign has run only {campaign_months} full months → too early to judge; measure again "
+            "after 3–4 months."
+        ),
         "source": "E5",
     },
     {
         "id": "campaign-pays",
         "when": [("roi_ci_low", ">", 0)],
-        "text": "The campaign pays even at the low end of its interval (ROI {roi:+.0%}) → keep it and extend "
-        "it to more customers.",
+        "text": N_(
+            "The campaign pays even at the low end of its interval (ROI {roi:+.0%}) → keep it and extend "
+            "it to more customers."
+        ),
         "source": "E1",
     },
     {
         "id": "campaign-uncertain",
         "when": [("roi", ">=", 0), ("roi_ci_low", "<=", 0)],
-        "text": "The campaign probably pays (ROI {roi:+.0%}) but its interval includes a loss → keep the control "
-        "group and measure again before scaling up.",
+        "text": N_(
+            "The campaign probably pays (ROI {roi:+.0%}) but its interval includes a loss → keep the control "
+            "group and measure again before scaling up."
+        ),
         "source": "E1",
     },
     {
         "id": "campaign-loss",
         "when": [("roi", "<", 0), ("did_ci_low", ">", 0)],
-        "text": "The campaign changes behaviour (extra spend {did_estimate:+,.0f} {currency} per customer) but does "
-        "not pay at the assumed margin and costs (ROI {roi:+.0%}) → cut the costliest rewards and focus "
-        "on the segments that respond, then measure again.",
+        "text": N_(
+            "The campaign changes behaviour (extra spend {did_estimate:+,.0f} {currency} per customer) but does "
+            "not pay at the assumed margin and costs (ROI {roi:+.0%}) → cut the costliest rewards and focus "
+            "on the segments that respond, then measure again."
+        ),
         "source": "E1",
     },
     {
         "id": "campaign-no-effect",
         "when": [("roi", "<", 0), ("did_ci_low", "<=", 0)],
-        "text": "The campaign shows no clear effect on spend and does not pay (ROI {roi:+.0%}) → redesign the "
-        "offer before spending more.",
+        "text": N_(
+            "The campaign shows no clear effect on spend and does not pay (ROI {roi:+.0%}) → redesign the "
+            "offer before spending more."
+        ),
         "source": "E1",
     },
 )
@@ -194,7 +225,7 @@ def findings(case: Case) -> dict[str, Any]:
                     **a,
                     "aspect_label": a["aspect"].replace("_", " ").capitalize(),
                     "aspect_action": ASPECT_ACTIONS.get(
-                        a["aspect"], "find out why with the team that owns it"
+                        a["aspect"], N_("find out why with the team that owns it")
                     ),
                 }
                 for a in rec["low_aspects"]
@@ -224,6 +255,49 @@ def _holds(condition: Sequence[Any], facts: Mapping[str, Any]) -> bool:
     if isinstance(left, float) and not math.isfinite(left):
         return False
     return bool(_OPS[op](left, value))
+
+
+class _LocalFloat(float):
+    """A number that formats in the selected language: ``{x:+,.0f}`` gives ``+1,234`` in English
+    and ``+1 234`` in Russian (non-breaking space, decimal comma, spaced %, minus sign), so the
+    rules' format strings serve every language."""
+
+    def __format__(self, spec: str) -> str:
+        return _russian_marks(float.__format__(float(self), spec))
+
+
+class _LocalInt(int):
+    """An integer that formats in the selected language (see :class:`_LocalFloat`)."""
+
+    def __format__(self, spec: str) -> str:
+        return _russian_marks(int.__format__(int(self), spec))
+
+
+def _russian_marks(text: str) -> str:
+    if get_language() != "ru":
+        return text
+    text = text.replace(",", "\u00a0").replace(".", ",").replace("%", "\u00a0%")
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def _localized(value: Any) -> Any:
+    """A finding as a rule's text shows it: numbers in the language's marks; English labels and
+    actions through the catalogue ("Price" → «Цена»: a capitalised label is looked up in lower
+    case and capitalised again)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _LocalInt(value)
+    if isinstance(value, float):
+        return _LocalFloat(value)
+    if isinstance(value, str):
+        shown = _(value)
+        if shown == value and value[:1].isupper():
+            lower = _(value.lower())
+            if lower != value.lower():
+                shown = lower[:1].upper() + lower[1:]
+        return shown
+    return value
 
 
 def recommendations(
@@ -256,7 +330,8 @@ def recommendations(
             if not fields_needed <= {k for k, v in merged.items() if v is not None}:
                 continue
             source = f" [{rule['source']}]" if rule.get("source") else ""
-            out.append(rule["text"].format(**merged) + source)
+            shown = {k: _localized(v) for k, v in merged.items()}
+            out.append(_(rule["text"]).format(**shown) + source)
     return out
 
 
@@ -281,4 +356,6 @@ def recommendations_section(case: Case) -> None:
     """The generated recommendations in rule order, each with the seed ids it applies."""
     recs = recommendations(findings(case))
     case.summary["recommendations"] = recs
-    _show(_Text(recs or ["No rule fired: none of the findings crosses a threshold."], ordered=True))
+    _show(
+        _Text(recs or [_("No rule fired: none of the findings crosses a threshold.")], ordered=True)
+    )

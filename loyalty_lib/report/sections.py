@@ -9,18 +9,26 @@ from typing import Any
 import pandas as pd
 
 from loyalty_lib._result import _plain
+from loyalty_lib.i18n import _, ngettext
 from loyalty_lib.report._settings import _EXTRA_ACTIONS, INPUT_KINDS, SECTIONS
 from loyalty_lib.report.case import Case
 from loyalty_lib.report.compute import _benchmark_industry, _clv, _section
 from loyalty_lib.report.display import (
     Skipped,
+    _count,
+    _interval,
+    _level,
     _money,
+    _num,
+    _share,
     _show,
+    _signed,
     _signed_pct,
     _Table,
     _Text,
     noting_warnings,
 )
+from loyalty_lib.report.labels import data_reason, kind_label, label
 from loyalty_lib.report.rules import findings, recommendations
 
 # --------------------------------------------------------------------------------------------
@@ -30,16 +38,28 @@ from loyalty_lib.report.rules import findings, recommendations
 
 def title_block(case: Case) -> _Text:
     """The report's heading lines: client, data period, inputs."""
+    from loyalty_lib import nps
+
     files = ", ".join(
-        f"{k.replace('_', ' ')} ({case.quality[k]['file']})"
-        for k in INPUT_KINDS
-        if k in case.quality
+        f"{kind_label(k)} ({case.quality[k]['file']})" for k in INPUT_KINDS if k in case.quality
     )
     bench = _benchmark_industry(case)
-    industry = case.industry if bench else f"{case.industry} (no NPS benchmark for this industry)"
+    industry = (
+        _(nps.INDUSTRY_BENCHMARKS[bench]["industry"])
+        if bench
+        else _("{industry} (no NPS benchmark for this industry)").format(industry=case.industry)
+    )
     return _Text(
-        f"Client: {case.client}. Data up to {case.observation_end:%d.%m.%Y} (observation end). "
-        f"Industry: {industry}. Currency: {case.currency}. Files: {files}."
+        _(
+            "Client: {client}. Data up to {end} (observation end). Industry: {industry}. "
+            "Currency: {currency}. Files: {files}."
+        ).format(
+            client=case.client,
+            end=case.observation_end.strftime("%d.%m.%Y"),
+            industry=industry,
+            currency=case.currency,
+            files=files,
+        )
     )
 
 
@@ -50,25 +70,36 @@ def data_quality(case: Case) -> _Table:
         if kind not in case.quality:
             continue
         q = case.quality[kind]
-        problems = "; ".join(f"{r['rows']} × {r['reason']}" for r in q["report"][:3]) or "none"
+        problems = "; ".join(
+            f"{_count(r['rows'])} × {data_reason(r['reason'])}" for r in q["report"][:3]
+        ) or _("none")
+        whole = q["n_accepted"] + q["n_rejected"] == q["rows_read"]
         rows.append(
             {
-                "file": q["file"],
-                "contents": kind.replace("_", " "),
-                "rows read": f"{q['rows_read']:,}",
-                "accepted": f"{q['n_accepted']:,}",
-                "rejected": f"{q['n_rejected']:,}",
-                "main problems": problems,
-                "nothing lost": "yes"
-                if q["n_accepted"] + q["n_rejected"] == q["rows_read"]
-                else "NO",
+                _("file"): q["file"],
+                _("contents"): kind_label(kind),
+                _("rows read"): _count(q["rows_read"]),
+                _("accepted"): _count(q["n_accepted"]),
+                _("rejected"): _count(q["n_rejected"]),
+                _("main problems"): problems,
+                _("nothing lost"): _("yes") if whole else _("NO"),
             }
         )
     return _Table(
         pd.DataFrame(rows),
-        "Rows read, accepted and rejected per file "
-        "(rejected rows are listed in the appendix and in quarantine/<file>.csv)",
+        _(
+            "Rows read, accepted and rejected per file "
+            "(rejected rows are listed in the appendix and in quarantine/<file>.csv)"
+        ),
     )
+
+
+def _labelled(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame`` with the codes of ``column`` as the reader sees them (a chart's category axis:
+    ``support_speed`` → ``support speed`` / ``скорость поддержки``); its attrs are kept."""
+    out = frame.assign(**{column: frame[column].map(label)})
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 @noting_warnings
@@ -82,12 +113,14 @@ def nps_section(case: Case) -> None:
     verdict = value["verdict"]
     text = str(verdict)
     if verdict.industry is None:
-        text += f" No industry benchmark is stored for {case.industry!r}."
+        text += " " + _("No industry benchmark is stored for {industry!r}.").format(
+            industry=case.industry
+        )
     _show(
         value["result"],
         _Text(text),
         plots.nps_trend(value["trend"], benchmark=_benchmark_industry(case)),
-        plots.theme_bars(value["themes"]),
+        plots.theme_bars(_labelled(value["themes"], "theme")),
     )
 
 
@@ -211,41 +244,64 @@ def segments_section(case: Case) -> None:
     from loyalty_lib import plots, segments
 
     value = _section(case, "segments")
-    rfm_table = value["rfm_table"].assign(
-        share=lambda d: (d["customers"] / d["customers"].sum()).map(lambda x: f"{x:.0%}")
+    rfm = value["rfm_table"]
+    rfm_table = pd.DataFrame(
+        {
+            _("segment"): rfm["segment"].map(label).to_numpy(),
+            _("customers"): rfm["customers"].map(_count).to_numpy(),
+            _("share"): (rfm["customers"] / rfm["customers"].sum()).map(_share).to_numpy(),
+            _("description"): rfm["description"].map(_).to_numpy(),
+        }
     )
     shown: list[Any] = [
         plots.rfm_heatmap(value["rfm"]),
-        _Table(rfm_table[["segment", "customers", "share", "description"]], "RFM segments"),
+        _Table(rfm_table, _("RFM segments")),
     ]
     seed = value["seed"]
     if seed is not None:
         s = value["summary"]
         spend = pd.Series(s["total_spend"].to_numpy(dtype=float), index=seed.index)
-        table = pd.DataFrame({"customers": seed.value_counts()})
-        table["share of customers"] = (table["customers"] / len(seed)).map(lambda x: f"{x:.0%}")
-        table["share of spend"] = (
-            (spend.groupby(seed).sum() / spend.sum()).reindex(table.index).map(lambda x: f"{x:.0%}")
-        )
+        counts = seed.value_counts()
         clv = _clv(case)["table"]["clv"].set_axis(seed.index)
-        table[f"mean CLV, {case.currency}"] = (
-            clv.groupby(seed).mean().reindex(table.index).map(lambda x: f"{x:,.0f}")
+        actions = segments.actions_for(
+            counts.index.to_series(), {**segments.SEGMENT_ACTIONS, **_EXTRA_ACTIONS}, default="—"
         )
-        table["action"] = segments.actions_for(
-            table.index.to_series(), {**segments.SEGMENT_ACTIONS, **_EXTRA_ACTIONS}, default="—"
-        ).to_numpy()
+        table = pd.DataFrame(
+            {
+                _("segment"): [label(k) for k in counts.index],
+                _("customers"): counts.map(_count).to_numpy(),
+                _("share of customers"): (counts / len(seed)).map(_share).to_numpy(),
+                _("share of spend"): (spend.groupby(seed).sum() / spend.sum())
+                .reindex(counts.index)
+                .map(_share)
+                .to_numpy(),
+                _("mean CLV, {currency}").format(currency=case.currency): clv.groupby(seed)
+                .mean()
+                .reindex(counts.index)
+                .map(lambda x: _num(x, 0))
+                .to_numpy(),
+                _("action"): [_(a) for a in actions.to_numpy()],
+            }
+        )
         shown.append(
-            _Table(
-                table.rename_axis("segment").reset_index(),
-                "VIP, regular and difficult customers, and what to do with each",
-            )
+            _Table(table, _("VIP, regular and difficult customers, and what to do with each"))
         )
     if value["seed_note"]:
-        shown.append(_Text(f"Seed segments: {value['seed_note']}."))
+        shown.append(_Text(_("Seed segments: {note}.").format(note=_(value["seed_note"]))))
+    churning = int(value["churning"].sum())
     shown.append(
         _Text(
-            f"{int(value['churning'].sum()):,} customers ({value['churning'].mean():.0%}) have not "
-            f"bought for more than {case.settings['inactive_days']:g} days: potentially churning."
+            ngettext(
+                "{n} customer ({share}) has not bought for more than {days} days: potentially "
+                "churning.",
+                "{n} customers ({share}) have not bought for more than {days} days: potentially "
+                "churning.",
+                churning,
+            ).format(
+                n=_count(churning),
+                share=_share(value["churning"].mean()),
+                days=_num(case.settings["inactive_days"], 0),
+            )
         )
     )
     _show(*shown)
@@ -260,23 +316,30 @@ def churn_section(case: Case) -> None:
     if isinstance(value, Skipped):
         return _show(value)
     rec = value["record"]
-    conf = f"{100 * case.settings['confidence']:.0f}%"
-    low = ", ".join(
-        f"{a['aspect'].replace('_', ' ')} ({a['mean']:.2f})" for a in rec["low_aspects"]
+    low = ", ".join(f"{label(a['aspect'])} ({_num(a['mean'], 2)})" for a in rec["low_aspects"])
+    text = ngettext(
+        "{n} lost customer answered the exit survey in the last {months} months.",
+        "{n} lost customers answered the exit survey in the last {months} months.",
+        rec["n_exits"],
+    ).format(n=_count(rec["n_exits"]), months=rec["months"])
+    text += " " + _("The top reason is {reason} at {share} ({level} {interval}).").format(
+        reason=label(rec["top_reason"]),
+        share=_share(rec["top_share"]),
+        level=_level(case.settings["confidence"]),
+        interval=_interval(_share(rec["top_share_ci_low"]), _share(rec["top_share_ci_high"])),
     )
-    text = (
-        f"{rec['n_exits']:,} lost customers answered the exit survey in the last {rec['months']} months. "
-        f"The top reason is {rec['top_reason']} at {rec['top_share']:.0%} ({conf} CI "
-        f"{rec['top_share_ci_low']:.0%} to {rec['top_share_ci_high']:.0%}). "
-    )
-    text += (
-        f"Aspects rated below {rec['aspect_threshold']:g} of 5: {low}."
+    threshold = _num(rec["aspect_threshold"], 1 if rec["aspect_threshold"] % 1 else 0)
+    text += " " + (
+        _("Aspects rated below {threshold} of 5: {aspects}.").format(
+            threshold=threshold, aspects=low
+        )
         if low
-        else f"No aspect averages below {rec['aspect_threshold']:g} of 5."
+        else _("No aspect averages below {threshold} of 5.").format(threshold=threshold)
     )
-    shown: list[Any] = [_Text(text), plots.churn_reason_bars(value["reasons"])]
+    shown: list[Any] = [_Text(text), plots.churn_reason_bars(_labelled(value["reasons"], "reason"))]
     if value["aspects"] is not None:
-        shown.append(plots.aspect_ratings(value["aspects"], threshold=rec["aspect_threshold"]))
+        aspects = _labelled(value["aspects"], "aspect")
+        shown.append(plots.aspect_ratings(aspects, threshold=rec["aspect_threshold"]))
     _show(*shown)
 
 
@@ -323,26 +386,34 @@ def campaign_section(case: Case) -> None:
 
 def headlines(case: Case) -> _Table:
     """The numbers a client reads first, each with its interval and basis; skipped sections say why."""
-    cur, conf = case.currency, f"{100 * case.settings['confidence']:.0f}%"
+    cur, level = case.currency, _level(case.settings["confidence"])
     rows: list[dict[str, str]] = []
 
     def add(metric: str, value: str, ci: str = "—", basis: str = "") -> None:
-        rows.append({"metric": metric, "value": value, f"{conf} CI": ci, "basis": basis})
+        rows.append({_("metric"): metric, _("value"): value, level: ci, _("basis"): basis})
 
     def skipped(v: Skipped) -> None:
-        add(v.section, "skipped", basis=v.reason)
+        add(_(v.section), _("skipped"), basis=_(v.reason))
 
     n = _section(case, "nps")
     if isinstance(n, Skipped):
         skipped(n)
     else:
         r, v = n["result"], n["verdict"]
-        bench = f"; benchmark {v.benchmark:.0f} ({v.gap:+.1f})" if v.benchmark is not None else ""
+        bench = (
+            _("; benchmark {benchmark} ({gap})").format(
+                benchmark=_num(v.benchmark, 0), gap=_signed(v.gap, 1)
+            )
+            if v.benchmark is not None
+            else ""
+        )
         add(
-            "NPS, points",
-            f"{r.score:+.1f}",
-            f"{r.ci_low:+.1f} to {r.ci_high:+.1f}",
-            f"{r.n:,} answers; {v.band} band{bench}",
+            _("NPS, points"),
+            _signed(r.score, 1),
+            _interval(_signed(r.ci_low, 1), _signed(r.ci_high, 1)),
+            ngettext(
+                "{n} answer; {band} band{bench}", "{n} answers; {band} band{bench}", r.n
+            ).format(n=_count(r.n), band=_(v.band), bench=bench),
         )
     lv = _section(case, "ltv")
     if isinstance(lv, Skipped):
@@ -350,25 +421,35 @@ def headlines(case: Case) -> _Table:
     else:
         r = lv["result"]
         add(
-            f"LTV = m × a × t, {cur}",
-            f"{r.ltv:,.0f}",
+            _("LTV = m × a × t, {currency}").format(currency=cur),
+            _num(r.ltv, 0),
             "—",
-            f"check {r.avg_check:,.0f} × {r.purchases_per_period:.2f}/quarter × {r.lifetime_periods:.1f} quarters",
+            _("check {check} × {purchases}/quarter × {lifetime} quarters").format(
+                check=_num(r.avg_check, 0),
+                purchases=_num(r.purchases_per_period, 2),
+                lifetime=_num(r.lifetime_periods, 1),
+            ),
         )
     c = _section(case, "clv")["record"]
     add(
-        f"CLV next {c['horizon_months']} months, mean per customer, {cur}",
-        f"{c['clv_mean']:,.0f}",
-        f"{c['clv_mean_ci_low']:,.0f} to {c['clv_mean_ci_high']:,.0f}",
-        f"{c['n_customers']:,} customers; total {c['clv_total']:,.0f}",
+        _("CLV next {months} months, mean per customer, {currency}").format(
+            months=c["horizon_months"], currency=cur
+        ),
+        _num(c["clv_mean"], 0),
+        _interval(_num(c["clv_mean_ci_low"], 0), _num(c["clv_mean_ci_high"], 0)),
+        ngettext(
+            "{n} customer; total {total}", "{n} customers; total {total}", c["n_customers"]
+        ).format(n=_count(c["n_customers"]), total=_num(c["clv_total"], 0)),
     )
     sg = _section(case, "segments")["record"]
     at_risk = sum(sg["rfm_counts"].get(k, 0) for k in ("At risk", "Can't lose them"))
     add(
-        "Valuable customers at risk (RFM)",
-        f"{at_risk:,}",
+        _("Valuable customers at risk (RFM)"),
+        _count(at_risk),
         "—",
-        f"{at_risk / sg['n_customers']:.0%} of {sg['n_customers']:,} customers",
+        ngettext("{share} of {n} customer", "{share} of {n} customers", sg["n_customers"]).format(
+            share=_share(at_risk / sg["n_customers"]), n=_count(sg["n_customers"])
+        ),
     )
     ch = _section(case, "churn")
     if isinstance(ch, Skipped):
@@ -376,18 +457,22 @@ def headlines(case: Case) -> _Table:
     else:
         r = ch["record"]
         add(
-            "Top churn reason",
-            f"{r['top_reason']} {r['top_share']:.0%}",
-            f"{r['top_share_ci_low']:.0%} to {r['top_share_ci_high']:.0%}",
-            f"{r['n_exits']:,} exit answers, last {r['months']} months",
+            _("Top churn reason"),
+            f"{label(r['top_reason'])} {_share(r['top_share'])}",
+            _interval(_share(r["top_share_ci_low"]), _share(r["top_share_ci_high"])),
+            ngettext(
+                "{n} exit answer, last {months} months",
+                "{n} exit answers, last {months} months",
+                r["n_exits"],
+            ).format(n=_count(r["n_exits"]), months=r["months"]),
         )
         if r["aspects"] is not None and len(r["aspects"]):
             a = r["aspects"].iloc[0]
             add(
-                "Lowest-rated aspect (1–5)",
-                f"{str(a['aspect']).replace('_', ' ')} {a['mean']:.2f}",
-                f"{a['ci_low']:.2f} to {a['ci_high']:.2f}",
-                f"{int(a['n']):,} ratings",
+                _("Lowest-rated aspect (1–5)"),
+                f"{label(a['aspect'])} {_num(a['mean'], 2)}",
+                _interval(_num(a["ci_low"], 2), _num(a["ci_high"], 2)),
+                ngettext("{n} rating", "{n} ratings", int(a["n"])).format(n=_count(a["n"])),
             )
     cp = _section(case, "campaign")
     if isinstance(cp, Skipped):
@@ -395,18 +480,22 @@ def headlines(case: Case) -> _Table:
     else:
         d, roi = cp["did"], cp["roi"]
         add(
-            f"Campaign: extra spend per treated customer (DiD), {cur}",
-            f"{d.estimate:+,.0f}",
-            f"{d.ci_low:+,.0f} to {d.ci_high:+,.0f}",
-            f"{d.n_treatment:,} treated vs {d.n_control:,} control",
+            _("Campaign: extra spend per treated customer (DiD), {currency}").format(currency=cur),
+            _signed(d.estimate, 0),
+            _interval(_signed(d.ci_low, 0), _signed(d.ci_high, 0)),
+            _("{treated} treated vs {control} control").format(
+                treated=_count(d.n_treatment), control=_count(d.n_control)
+            ),
         )
         add(
-            "Campaign ROI",
+            _("Campaign ROI"),
             _signed_pct(roi.roi),
-            f"{_signed_pct(roi.roi_ci_low)} to {_signed_pct(roi.roi_ci_high)}",
-            f"margin {case.settings['gross_margin']:.0%}, costs {roi.program_costs:,.0f}",
+            _interval(_signed_pct(roi.roi_ci_low), _signed_pct(roi.roi_ci_high)),
+            _("margin {margin}, costs {costs}").format(
+                margin=_share(case.settings["gross_margin"]), costs=_num(roi.program_costs, 0)
+            ),
         )
-    return _Table(pd.DataFrame(rows), "Headline numbers")
+    return _Table(pd.DataFrame(rows), _("Headline numbers"))
 
 
 @noting_warnings
@@ -417,18 +506,30 @@ def quality_appendix(case: Case) -> None:
         if kind not in case.quality:
             continue
         q = case.quality[kind]
-        where = f" (all of them in {q['quarantine']})" if q.get("quarantine") else ""
         if not q["n_rejected"]:
-            shown.append(_Text(f"{q['file']}: no rejected rows."))
+            shown.append(_Text(_("{file}: no rejected rows.").format(file=q["file"])))
             continue
         table = pd.DataFrame(q["rejected"], columns=["line", "column", "value", "reason"])
+        table["reason"] = table["reason"].map(data_reason)
+        table = table.rename(
+            columns={
+                "line": _("line"),
+                "column": _("column"),
+                "value": _("value"),
+                "reason": _("reason"),
+            }
+        )
         more = q["n_rejected"] - len(table)
-        caption = f"{q['file']}: {q['n_rejected']:,} rejected rows{where}"
+        caption = ngettext(
+            "{file}: {n} rejected row", "{file}: {n} rejected rows", q["n_rejected"]
+        ).format(file=q["file"], n=_count(q["n_rejected"]))
+        if q.get("quarantine"):
+            caption += " " + _("(all of them in {path})").format(path=q["quarantine"])
         if more > 0:
-            caption += f"; the first {len(table):,} are shown"
+            caption += _("; the first {n} are shown").format(n=_count(len(table)))
         shown.append(_Table(table, caption))
     if case.notes:
-        shown.append(_Text(case.notes, heading="Notes"))
+        shown.append(_Text(case.notes, heading=_("Notes")))
     _show(*shown)
 
 

@@ -34,6 +34,7 @@ def report_dir(chromium_executable: Path, tmp_path_factory: pytest.TempPathFacto
         sys.executable, "-m", "loyalty_lib", "report", "--client", CLIENT_NAME, "--out", str(out),
         "--transactions", str(CLIENT / "transactions.csv"), "--survey", str(CLIENT / "survey.csv"),
         "--exit-survey", str(CLIENT / "exit_survey.csv"), "--campaign", str(CLIENT / "campaign.csv"),
+        "--lang", "en",  # a Russian export: auto would write the Russian report (tested below)
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT)
     assert done.returncode == 0, f"loyalty report failed:\n{done.stdout}\n{done.stderr}"
@@ -193,5 +194,45 @@ def test_report_reads_at_a_phone_width(browser, report_dir):
         "window.innerWidth + 1).length"
     )
     context.close()
+    assert overflow <= 1, f"the page is {overflow}px wider than a phone screen"
+    assert wide_images == 0
+
+
+@pytest.fixture(scope="module")
+def russian_report_dir(chromium_executable: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``loyalty report`` on the example client with the default --lang auto: Russian."""
+    out = tmp_path_factory.mktemp("client_ru") / "report"
+    command = [
+        sys.executable, "-m", "loyalty_lib", "report", "--client", "Ромашка (пример)", "--out", str(out),
+        "--transactions", str(CLIENT / "transactions.csv"), "--survey", str(CLIENT / "survey.csv"),
+        "--exit-survey", str(CLIENT / "exit_survey.csv"), "--campaign", str(CLIENT / "campaign.csv"),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT)
+    assert done.returncode == 0, f"loyalty report failed:\n{done.stdout}\n{done.stderr}"
+    assert "language: ru" in done.stdout
+    return out
+
+
+def test_russian_report_reads_at_a_phone_width(browser, russian_report_dir, page_screenshot):
+    # the Russian report at 390 px: Russian headings and headline table, no sideways scrolling
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto((russian_report_dir / "report.html").as_uri(), wait_until="load")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    wide_images = page.evaluate(
+        "() => Array.from(document.images).filter(i => i.getBoundingClientRect().right > "
+        "window.innerWidth + 1).length"
+    )
+    lang = page.evaluate("() => document.documentElement.lang")
+    text = page.inner_text("body")
+    heads = page.evaluate(
+        "() => Array.from(document.querySelectorAll('table th'), th => th.textContent.trim())"
+    )
+    page_screenshot(page, "report-romashka-ru-phone")
+    context.close()
+    assert lang == "ru"
+    assert "Главные цифры" in text and "1. Качество данных" in text
+    assert "Headline numbers" not in text and "1. Data quality" not in text
+    assert {"показатель", "значение"} <= set(heads)
     assert overflow <= 1, f"the page is {overflow}px wider than a phone screen"
     assert wide_images == 0

@@ -39,7 +39,13 @@ NEEDS_PDFTOTEXT = pytest.mark.skipif(
 )
 
 
+#: The English report: data/example_client is a Russian export, which ``lang="auto"`` would
+#: report in Russian (tests/report/test_russian_report.py covers that one).
+EN = {"lang": "en"}
+
+
 def _build(out: Path, client: str, **kwargs) -> Path:
+    kwargs.setdefault("parameters", EN)
     report.build_report(client=client, out_dir=out, echo=lambda _: None, **kwargs)
     return out
 

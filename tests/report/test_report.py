@@ -47,7 +47,11 @@ def full(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "romashka"
     lines: list[str] = []
     outcome = report.build_report(
-        client="Romashka (example)", out_dir=out, echo=lines.append, **FILES
+        client="Romashka (example)",
+        out_dir=out,
+        echo=lines.append,
+        parameters={"lang": "en"},  # a Russian export: auto would write the Russian report
+        **FILES,
     )
     return out, lines, outcome
 
@@ -88,6 +92,8 @@ def from_summary(tmp_path_factory, accepted):
             # picks, so the two routes can be compared number for number
             "--clv-model",
             ltv.choose_model(accepted["transactions"], observation_end="2025-12-31").key,
+            "--lang",
+            "en",
         ],
     )
     return out, result
@@ -104,6 +110,7 @@ def failed(tmp_path_factory):
             transactions=FILES["transactions"],
             observation_end="2023-01-01",
             echo=lambda _: None,
+            parameters={"lang": "en"},
         )
     return out, str(err.value)
 
