@@ -47,7 +47,7 @@ thead { display: table-header-group; }
 tr, img, figure { break-inside: avoid; page-break-inside: avoid; }
 table { max-width: 100%; }
 td, th { overflow-wrap: break-word; }
-td:first-child { overflow-wrap: anywhere; }
+td:first-child { overflow-wrap: anywhere; min-width: 7em; }
 table { font-size: 0.9em; }
 img { max-width: 100% !important; height: auto !important; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }

@@ -436,7 +436,9 @@ def headlines(case: Case) -> _Table:
             months=c["horizon_months"], currency=cur
         ),
         _num(c["clv_mean"], 0),
-        _interval(_num(c["clv_mean_ci_low"], 0), _num(c["clv_mean_ci_high"], 0)),
+        _interval(_num(c["clv_mean_ci_low"], 0), _num(c["clv_mean_ci_high"], 0))
+        if c["clv_interval"] != "none"
+        else "—",
         ngettext(
             "{n} customer; total {total}", "{n} customers; total {total}", c["n_customers"]
         ).format(n=_count(c["n_customers"]), total=_num(c["clv_total"], 0)),
