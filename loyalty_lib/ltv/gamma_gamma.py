@@ -272,9 +272,11 @@ class GammaGamma(FittedModelDisplay):
         value = np.asarray(self.expected_average_value(frequency, monetary), dtype=float)
         months = range(1, int(horizon_months) + 1)
         x, tx, big_t = validate_rft(frequency, recency, T)
-        if value.ndim == 1 and x.shape == value.shape:
+        if not isinstance(bgnbd_model, BetaGeo) and value.ndim == 1 and x.shape == value.shape:
             # The count model's forecast depends on (x, t_x, T) only: compute it once per
             # distinct row (a million customers share a few hundred thousand) and spread it back.
+            # (BG/NBD groups inside _expected_purchases_at, in the order the exactness tests of
+            # tests/test_ltv_fast.py pin.)
             from loyalty_lib.ltv.intervals import _cumulative, _distinct_rows
 
             rep, inverse = _distinct_rows(x, tx, big_t)

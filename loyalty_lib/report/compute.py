@@ -499,10 +499,12 @@ def _campaign(case: Case) -> dict[str, Any] | Skipped:
     record = {
         "orders_lift": orders.to_dict(),
         "balance": balance.table,
-        "balance_verdict": balance.verdict,
+        "balance_imbalanced": list(balance.imbalanced),
         "orders_did": orders_did.to_dict(),
         "spend_did": did.to_dict(),
-        "spend_ancova": ancova.to_dict(),
+        # the numbers only: the verdict sentence is in the report's language (summary.json keeps
+        # the same values in every language)
+        "spend_ancova": {k: v for k, v in ancova.to_dict().items() if k != "verdict"},
         "roi": roi.to_dict(),
         "timing": timing.to_dict(),
         "assumptions": {

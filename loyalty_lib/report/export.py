@@ -16,6 +16,7 @@ metric, value; the test reads both) and a ``rejected rows`` sheet from ``quarant
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import html
 import json
 import re
@@ -97,7 +98,9 @@ def write_pdf(html_path: Path, pdf_path: Path, *, client: str, date: str) -> Pat
             f"report.pdf needs Chromium at {CHROMIUM}: run `make browser` "
             "(apt-get install chromium), then the report again"
         )
-    try:
+    header, footer = _header(client, date), _footer()
+
+    def print_pdf() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=_CHROMIUM_ARGS)
             try:
@@ -111,13 +114,20 @@ def write_pdf(html_path: Path, pdf_path: Path, *, client: str, date: str) -> Pat
                     format="A4",
                     print_background=True,
                     display_header_footer=True,
-                    header_template=_header(client, date),
-                    footer_template=_footer(),
+                    header_template=header,
+                    footer_template=footer,
                     margin={"top": "22mm", "bottom": "18mm", "left": "14mm", "right": "14mm"},
                     prefer_css_page_size=True,
                 )
             finally:
                 browser.close()
+
+    # Playwright's sync API refuses to start in a thread whose asyncio loop is marked running,
+    # and a Jupyter kernel client run earlier in the same process (papermill, nbclient with
+    # nest_asyncio) can leave it so: a fresh thread has no loop.
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(print_pdf).result()
     except PlaywrightError as exc:
         raise ReportError(f"printing report.pdf with Chromium failed: {exc}") from exc
     return pdf_path
