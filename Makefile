@@ -45,7 +45,7 @@ venv-test: $(VENV)/.installed-test
 
 # The course; `make run COURSE_LANG=ru` runs the Russian edition (notebooks/ru/) into out/course-ru.
 COURSE_LANG ?= en
-run: venv
+run: venv browser sandbox
 	$(BIN)/loyalty run --lang $(COURSE_LANG) --out $(OUT)/course$(if $(filter-out en,$(COURSE_LANG)),-$(COURSE_LANG))
 
 test: venv-test browser sandbox
@@ -76,7 +76,7 @@ test-floors: browser sandbox
 # install them when apt is available (CI has apt).
 browser:
 	@if { [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null 2>&1; } && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing chromium and poppler-utils for browser and PDF tests"; \
+	  echo "installing chromium and poppler-utils (report.pdf, browser and PDF tests)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null) \
 	    || echo "could not install chromium/poppler-utils: browser and PDF tests will be skipped with a reason"; \
 	fi

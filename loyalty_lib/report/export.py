@@ -91,7 +91,7 @@ def write_pdf(html_path: Path, pdf_path: Path, *, client: str, date: str) -> Pat
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # a dependency since the PDF deliverable; an old venv lacks it
         raise ReportError(
-            "report.pdf needs the playwright package (a test extra today): `make venv-test` or `pip install playwright`"
+            "report.pdf needs the playwright package: `make run` installs it (or `pip install playwright`)"
         ) from exc
     if not CHROMIUM.is_file():
         raise ReportError(
