@@ -371,3 +371,28 @@ def test_one_time_buyers_best_forecast_by_bgnbd_repeat_buyers_by_pareto(comparis
     text = _marketer("en")
     assert "For these one-time buyers BG/NBD's holdout forecast is the closest of the three" in text
     assert "Pareto/NBD is the closest in most groups of the chart" in text
+
+
+# ----------------------------------------------------------------------------- BG/BB on weeks
+
+
+def test_bgbb_on_weekly_chances_falls_about_a_quarter_short(transactions):
+    weeks = ltv.calibration_holdout(transactions, CAL_END, OBS_END, freq="W")
+    # a week with a purchase is a chance taken: the summary's x ≤ t_x ≤ n, and the holdout
+    # counts distinct purchase weeks (plain pandas on the week periods)
+    assert (weeks["frequency_cal"] <= weeks["recency_cal"]).all()
+    assert (weeks["recency_cal"] <= weeks["T_cal"]).all()
+    hold = transactions[(transactions["date"] > CAL_END) & (transactions["date"] <= OBS_END)]
+    purchase_weeks = len(hold.assign(week=hold["date"].dt.to_period("W"))[["customer_id", "week"]]
+                         .drop_duplicates())  # fmt: skip
+    assert weeks["frequency_holdout"].sum() == purchase_weeks
+    bgbb = ltv.BetaGeoBetaBinom(freq="W").fit(
+        weeks["frequency_cal"], weeks["recency_cal"], weeks["T_cal"]
+    )
+    check = ltv.holdout_check(bgbb, weeks)
+    for lang in ("en", "ru"):
+        assert _stream(lang, "bgbb-cdnow").strip() == str(bgbb)
+        assert _plain(lang, "bgbb-cdnow") == str(check)
+    assert 0.7 < check.ratio < 0.8  # "about a quarter short"
+    assert "falls about a quarter short of the purchase weeks" in _markdown("en", "bgbb-read")
+    assert "примерно на четверть ниже" in _markdown("ru", "bgbb-read")
