@@ -18,9 +18,14 @@ import numpy as np
 import pandas as pd
 
 from loyalty_lib._result import Result
-from loyalty_lib.i18n import _
+from loyalty_lib.i18n import N_, _, fmt_count, fmt_number, fmt_share
 
-_PERIOD_WORDS = {"Y": ("year", "years"), "Q": ("quarter", "quarters"), "M": ("month", "months")}
+#: (per one period, how many periods) words for the LTV sentence, translated when shown
+_PERIOD_WORDS = {
+    "Y": (N_("year"), N_("years")),
+    "Q": (N_("quarter"), N_("quarters")),
+    "M": (N_("month"), N_("months")),
+}
 
 
 def _array(
@@ -145,12 +150,21 @@ class LTVResult(Result):
     currency: str = "RUB"
 
     def __str__(self) -> str:
-        one, many = _PERIOD_WORDS[self.period]
-        return (
-            f"LTV ≈ {self.ltv:,.0f} {self.currency} = average check {self.avg_check:,.0f} × "
-            f"{self.purchases_per_period:.1f} purchases/{one} × {self.lifetime_periods:.1f} {many} "
-            f"(churn {self.churn_per_period:.0%} per {one}; {self.n_customers:,} customers, "
-            f"{self.n_periods} {many})"
+        one, many = (_(word) for word in _PERIOD_WORDS[self.period])
+        return _(
+            "LTV ≈ {ltv} {currency} = average check {check} × {purchases} purchases/{one} × "
+            "{lifetime} {many} (churn {churn} per {one}; {n} customers, {periods} {many})"
+        ).format(
+            ltv=fmt_number(self.ltv, decimals=0),
+            currency=self.currency,
+            check=fmt_number(self.avg_check, decimals=0),
+            purchases=fmt_number(self.purchases_per_period, decimals=1),
+            one=one,
+            lifetime=fmt_number(self.lifetime_periods, decimals=1),
+            many=many,
+            churn=fmt_share(self.churn_per_period, decimals=0),
+            n=fmt_count(self.n_customers),
+            periods=self.n_periods,
         )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from loyalty_lib.i18n import N_, _, fmt_money
+from loyalty_lib.i18n import N_, _, fmt_money, fmt_share
 from loyalty_lib.plots._style import axes as _axes
 
 __all__ = [
@@ -246,8 +246,14 @@ def ltv_sensitivity(
         ax.barh(i, low - centre, left=centre, color="tab:red")
     ax.axvline(centre, color="black", linewidth=1)
     ax.set_yticks(range(len(keys)), [names[k] for k in keys])
-    ax.set_xlabel(f"LTV, {currency} (factor ±{change:.0%})")
-    ax.set_title(f"LTV sensitivity around {centre:,.0f} {currency}")
+    ax.set_xlabel(
+        _("LTV, {currency} (factor ±{change})").format(
+            currency=currency, change=fmt_share(change, decimals=0)
+        )
+    )
+    ax.set_title(
+        _("LTV sensitivity around {value}").format(value=fmt_money(centre, currency, decimals=0))
+    )
     return ax
 
 
@@ -316,7 +322,10 @@ def calibration_holdout(comparison: Any, *, ax: Axes | None = None) -> Axes:
     )
     for i, key in enumerate(keys, start=1):
         ax.bar(
-            positions - 0.4 + width * (i + 0.5), table[key], width, label=f"{names[key]} predicted"
+            positions - 0.4 + width * (i + 0.5),
+            table[key],
+            width,
+            label=_("{model} predicted").format(model=names[key]),
         )
     labels = [str(v) for v in table["frequency_cal"]]
     if table.attrs.get("top_bin_open") and labels:
