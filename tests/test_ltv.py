@@ -370,3 +370,17 @@ def test_clv_histogram_clips_a_long_tail_and_says_what_it_hides() -> None:
         assert "thousand RUB" in ax.get_xlabel()
     finally:
         plt.close(ax.figure)
+
+
+def test_clv_histogram_of_values_orders_of_magnitude_apart_uses_a_log_axis() -> None:
+    # lognormal with sigma 1.5: p99 / median = exp(2.326 × 1.5) ≈ 33 > 10; 20 zeros of 2,000
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.lognormal(7.5, 1.5, 1_980), np.zeros(20)])
+    ax = ltv_plots.clv_distribution(values)
+    try:
+        assert ax.get_xscale() == "log"
+        assert sum(p.get_height() for p in ax.patches) == 1_980  # every positive value is drawn
+        assert "20 customers with no positive value not shown" in ax.get_title()
+        assert "log scale" in ax.get_xlabel()
+    finally:
+        plt.close(ax.figure)

@@ -167,7 +167,9 @@ def clv_distribution(
     to the largest customer squeezes everyone else into the first bar. When the largest value is
     more than three times the 99th percentile, the axis stops at the 99th percentile and the
     title says how many customers lie beyond and what share of the total they carry. Values of
-    10,000 and more are shown in thousands of ``currency``.
+    10,000 and more are shown in thousands of ``currency``. When the 99th percentile is more than
+    ten times the median (orders of magnitude apart, as customer value usually is) and at least
+    95 % of the values are positive, the axis is logarithmic with log-spaced bins instead.
     """
     from loyalty_lib.i18n import fmt_count, fmt_share
 
@@ -177,9 +179,19 @@ def clv_distribution(
         raise ValueError("clv has no finite values to plot")
     ax = _axes(ax)
     cap = float(np.quantile(values, 0.99))
-    clipped = values.max() > 3 * cap > 0
+    median_all = float(np.median(values))
+    positive = values[values > 0]
+    # Orders of magnitude between the typical customer and the top percent (customer value
+    # usually is): a log axis shows the whole shape; the few non-positive values go in the title.
+    log_axis = median_all > 0 and cap / median_all > 10 and positive.size >= 0.95 * values.size
+    clipped = not log_axis and values.max() > 3 * cap > 0
     shown = values[values <= cap] if clipped else values
-    ax.hist(shown, bins=bins, color="tab:blue", alpha=0.8)
+    if log_axis:
+        edges = np.geomspace(float(positive.min()), float(positive.max()), bins + 1)
+        ax.hist(positive, bins=edges, color="tab:blue", alpha=0.8)
+        ax.set_xscale("log")
+    else:
+        ax.hist(shown, bins=bins, color="tab:blue", alpha=0.8)
     mean, median = float(values.mean()), float(np.median(values))
     ax.axvline(
         mean,
@@ -193,13 +205,26 @@ def clv_distribution(
         label=_("median {value}").format(value=fmt_money(median, currency, decimals=0)),
     )
     thousands = float(shown.max()) >= 10_000
-    if thousands:
+    if log_axis:
+        from loyalty_lib.i18n import fmt_number
+
+        ax.xaxis.set_major_formatter(  # the currency is in the axis label
+            plt.FuncFormatter(lambda v, _pos: fmt_number(v, decimals=0 if v >= 1 else 2))
+        )
+        ax.set_xlabel(
+            _("customer lifetime value, {currency} (log scale)").format(currency=currency)
+        )
+    elif thousands:
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v / 1000:,.0f}"))
         ax.set_xlabel(_("customer lifetime value, thousand {currency}").format(currency=currency))
     else:
         ax.set_xlabel(_("customer lifetime value, {currency}").format(currency=currency))
     ax.set_ylabel(_("customers"))
     title = _("CLV distribution")
+    if log_axis and positive.size < values.size:
+        title += "\n" + _("{n} customers with no positive value not shown").format(
+            n=fmt_count(values.size - positive.size)
+        )
     if clipped:
         tail = values[values > cap]
         title += "\n" + _("{n} customers above {cap} not shown: {share} of the total value").format(
