@@ -205,6 +205,27 @@ class ModelChoice(Result):
         return out
 
 
+def _check_override(override: str | None) -> None:
+    if override is not None and override not in MODELS:
+        raise ValueError(f"override must be one of {sorted(MODELS)}; got {override!r}")
+
+
+def forced_choice(key: str, model: Any = None) -> ModelChoice:
+    """The choice when the user names the model (``--clv-model``): ``model`` is its fit, or None
+    when the caller fits it on its own summary."""
+    _check_override(key)
+    name = MODELS[key][1]
+    return ModelChoice(
+        key,
+        name,
+        _("Use {model}: chosen by the user.").format(model=name),
+        "override",
+        float("nan"),
+        None,
+        model,
+    )
+
+
 def choose_model(
     transactions: pd.DataFrame,
     *,
@@ -213,6 +234,7 @@ def choose_model(
     override: str | None = None,
     holdout_share: float = 1 / 3,
     min_holdout_days: int = 90,
+    refit: bool = True,
 ) -> ModelChoice:
     """Pick the purchase model for a client's transactions and fit it on the whole history.
 
@@ -224,10 +246,10 @@ def choose_model(
       BIC is chosen.
 
     ``reason`` is a plain-language sentence for the report; ``model`` is fitted on the summary
-    at ``observation_end`` (the same time unit ``freq``).
+    at ``observation_end`` (the same time unit ``freq``). ``refit=False`` skips that last fit of
+    the holdout choice (``model`` None) for a caller that fits the chosen model on its own data.
     """
-    if override is not None and override not in MODELS:
-        raise ValueError(f"override must be one of {sorted(MODELS)}; got {override!r}")
+    _check_override(override)
     if not 0 < holdout_share < 1:
         raise ValueError(f"holdout_share must be in (0, 1); got {holdout_share}")
     tx = _check_transactions(transactions, ("customer_id", "date", "amount"))
@@ -235,17 +257,7 @@ def choose_model(
     summary = customer_summary(tx, observation_end=obs_end, freq=freq)
     x, rec, big_t = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     if override is not None:
-        model, _identified, _why = _fit(override, freq, x, rec, big_t)
-        name = MODELS[override][1]
-        return ModelChoice(
-            override,
-            name,
-            _("Use {model}: chosen by the user.").format(model=name),
-            "override",
-            float("nan"),
-            None,
-            model,
-        )
+        return forced_choice(override, _fit(override, freq, x, rec, big_t)[0])
     start = tx.loc[~tx["is_refund"], "date"].min()
     span_days = (obs_end - start).days
     holdout_days = int(span_days * holdout_share)
@@ -253,7 +265,7 @@ def choose_model(
         cal_end = obs_end - pd.Timedelta(days=holdout_days)
         comparison = compare_models(tx, calibration_end=cal_end, observation_end=obs_end, freq=freq)
         key = comparison.chosen
-        model, _identified, _why = _fit(key, freq, x, rec, big_t)
+        model = _fit(key, freq, x, rec, big_t)[0] if refit else None
         mae = float(comparison.table.set_index("key").loc[key, "mae"])
         reason = _(
             "{verdict} (holdout {start} to {end}, {days} days); refitted on the whole history."
@@ -285,21 +297,10 @@ def choose_model_for_summary(
 ) -> ModelChoice:
     """The model choice of :func:`choose_model` when only a per-customer summary exists (no
     dates, so no holdout): ``override``, else the identified fit with the lowest BIC."""
-    if override is not None and override not in MODELS:
-        raise ValueError(f"override must be one of {sorted(MODELS)}; got {override!r}")
+    _check_override(override)
     x, rec, big_t = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     if override is not None:
-        model, _identified, _why = _fit(override, freq, x, rec, big_t)
-        name = MODELS[override][1]
-        return ModelChoice(
-            override,
-            name,
-            _("Use {model}: chosen by the user.").format(model=name),
-            "override",
-            float("nan"),
-            None,
-            model,
-        )
+        return forced_choice(override, _fit(override, freq, x, rec, big_t)[0])
     choice = _choose_by_bic(x, rec, big_t, freq)
     return dataclasses.replace(
         choice,

@@ -33,6 +33,18 @@ from loyalty_lib.report.case import _extra_refunds, quality_record
 _SAMPLE_BYTES = 65536
 
 
+def _decoded(raw: bytes, path: Path) -> str | None:
+    """The first bytes of a CSV as text, decoded as the loader decodes (BOM, UTF-8, then cp1251);
+    None when the loader would reject the file (it reports the reason when it loads it)."""
+    from loyalty_lib.data.read import _decode
+    from loyalty_lib.data.schema import LoyaltyDataError
+
+    try:
+        return _decode(raw, path.name, str(path))[0]
+    except LoyaltyDataError:
+        return None
+
+
 def _sample_text(path: Path) -> tuple[str, str]:
     """(header, first values) of a client's file as text, read cheaply: the first 64 KB of a
     CSV (UTF-8 or cp1251, as the loader decodes), the first 50 rows of an Excel sheet, the column
@@ -50,13 +62,8 @@ def _sample_text(path: Path) -> tuple[str, str]:
         raw = path.read_bytes()[:_SAMPLE_BYTES]
     except Exception:  # noqa: BLE001 - the language check never fails a report; loading will
         return "", ""
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = _decoded(raw, path)
+    if text is None:
         return "", ""
     header, _sep, rest = text.partition("\n")
     return header, rest
@@ -167,14 +174,8 @@ def _csv_header(path: Path) -> list[str] | None:
 
     if path.suffix.lower() not in {".csv", ".txt", ".tsv"}:
         return None
-    raw = path.read_bytes()[:65536]
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = _decoded(path.read_bytes()[:_SAMPLE_BYTES], path)
+    if text is None:
         return None
     first = text.splitlines()[0] if text.strip() else ""
     try:

@@ -140,7 +140,6 @@ def _clv_choice(case: Case, f: np.ndarray, r: np.ndarray, t: np.ndarray) -> Any:
     """The purchase model behind CLV (``clv_model`` setting): chosen on a holdout of the
     transactions when they are the summary's source, else by BIC on the summary alone."""
     from loyalty_lib import ltv
-    from loyalty_lib.i18n import _
 
     freq = case.settings["freq"]
     override = None if case.settings["clv_model"] == "auto" else case.settings["clv_model"]
@@ -154,22 +153,13 @@ def _clv_choice(case: Case, f: np.ndarray, r: np.ndarray, t: np.ndarray) -> Any:
             ids = tx["customer_id"].drop_duplicates()
             keep = ids.sample(n=_CHOICE_CUSTOMERS, random_state=0)
             tx = tx[tx["customer_id"].isin(keep)]
-        return ltv.choose_model(tx, observation_end=case.observation_end, freq=freq)
+        # refit=False: _clv fits the chosen model on the report's own summary anyway
+        return ltv.choose_model(tx, observation_end=case.observation_end, freq=freq, refit=False)
     if override is None:
         return ltv.choose_model_for_summary(f, r, t, freq=freq)
-    # forced: the fit itself happens on the report's summary in _clv
-    from loyalty_lib.ltv.compare import MODELS, ModelChoice
+    from loyalty_lib.ltv.compare import forced_choice
 
-    name = MODELS[override][1]
-    return ModelChoice(
-        override,
-        name,
-        _("Use {model}: chosen by the user.").format(model=name),
-        "override",
-        float("nan"),
-        None,
-        None,
-    )
+    return forced_choice(override)  # fitted on the report's summary in _clv
 
 
 #: More customers than this and the model comparison runs on a seeded sample of them.
@@ -196,7 +186,6 @@ def _clv_interval(
 
     s = case.settings
     kwargs = dict(
-        monetary=m,
         gamma_gamma=gg,
         horizon_months=int(s["clv_horizon_months"]),
         discount_rate_monthly=s["discount_rate_monthly"],
@@ -204,16 +193,13 @@ def _clv_interval(
         per_customer=False,
         t=1.0,
     )
+    basis = "all"
     if len(f) > _INTERVAL_CUSTOMERS:
         pick = np.random.default_rng(0).choice(len(f), size=_INTERVAL_SAMPLE, replace=False)
-        kwargs["monetary"] = m[pick]
-        res = ltv.model_intervals(model, f[pick], r[pick], t[pick], **kwargs)
-        row = res.totals.set_index("quantity").loc["mean CLV"]
-        ratio_low, ratio_high = row["lower"] / row["estimate"], row["upper"] / row["estimate"]
-        return ratio_low, ratio_high, "sample"
-    res = ltv.model_intervals(model, f, r, t, **kwargs)
+        f, r, t, m, basis = f[pick], r[pick], t[pick], m[pick], "sample"
+    res = ltv.model_intervals(model, f, r, t, monetary=m, **kwargs)
     row = res.totals.set_index("quantity").loc["mean CLV"]
-    return row["lower"] / row["estimate"], row["upper"] / row["estimate"], "all"
+    return row["lower"] / row["estimate"], row["upper"] / row["estimate"], basis
 
 
 @_cached("clv")
@@ -235,8 +221,9 @@ def _clv(case: Case) -> dict[str, Any]:
     # horizon in months into it, so a weekly and a daily summary of one history agree.
     freq = case.settings["freq"]
     choice = _clv_choice(case, f, r, t)
-    # refit on the report's own summary (choose_model fits on its own summary of the same
-    # transactions; the report's counts orders as rows, so the two can differ by a hair)
+    # The chosen model is fitted here, on the report's own summary (choose_model's counts orders
+    # as distinct ids, maybe on a sample) and outside the choice's warning capture, so a "not
+    # identified" warning of the final fit becomes a note of the section.
     gg = ltv.GammaGamma().fit(f[~bad_m], m[~bad_m])
     horizon = int(case.settings["clv_horizon_months"])
     m_used = np.where(bad_m, 0.0, m)
