@@ -7,8 +7,10 @@ or the textbook scenario whose results the tests check by hand.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import nbformat
+import pandas as pd
 
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile, Φ⁻¹(0.975)
 
@@ -47,3 +49,23 @@ def code_notebook(*sources: str) -> nbformat.NotebookNode:
     }
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     return nb
+
+
+def read_cdnow(path: Path) -> pd.DataFrame:
+    """Fader & Hardie's CDNOW transaction file (whitespace-separated: master id, customer id,
+    yyyymmdd date, quantity, amount) as canonical transactions, read with plain pandas."""
+    raw = pd.read_csv(
+        path,
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "quantity", "amount"],
+        dtype={"master_id": str, "customer_id": str, "date": str},
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["amount"].astype(float),
+            "is_refund": False,
+        }
+    )

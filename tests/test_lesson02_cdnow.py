@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import read_cdnow
 
 from loyalty_lib import ltv
 
@@ -33,21 +34,7 @@ NUMBER = re.compile(r"^[−-]?[\d,\u00a0 ]*\d(?:[.,]\d+)?$")
 
 @pytest.fixture(scope="module")
 def transactions() -> pd.DataFrame:
-    raw = pd.read_csv(
-        CDNOW,
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "quantity", "amount"],
-        dtype=str,
-    )
-    return pd.DataFrame(
-        {
-            "customer_id": raw["customer_id"],
-            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
-            "amount": raw["amount"].astype(float),
-            "is_refund": False,
-        }
-    )
+    return read_cdnow(CDNOW)
 
 
 @pytest.fixture(scope="module")

@@ -182,17 +182,24 @@ def test_pdf_pages_render_as_images_with_the_client_on_page_one(report_dir, tmp_
     assert CLIENT_NAME in first
 
 
-def test_report_reads_at_a_phone_width(browser, report_dir):
-    # 390 px (a phone): the page itself never scrolls sideways; wide tables may scroll inside
-    # their own box, and images shrink to the screen.
+def _at_phone_width(browser, html: Path):
+    """Open ``html`` at 390 × 844 px (a phone): (context, page, how many px the page is wider
+    than the screen, how many images run past its right edge). The caller closes the context."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
-    page.goto((report_dir / "report.html").as_uri(), wait_until="load")
+    page.goto(html.as_uri(), wait_until="load")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     wide_images = page.evaluate(
         "() => Array.from(document.images).filter(i => i.getBoundingClientRect().right > "
         "window.innerWidth + 1).length"
     )
+    return context, page, overflow, wide_images
+
+
+def test_report_reads_at_a_phone_width(browser, report_dir):
+    # 390 px (a phone): the page itself never scrolls sideways; wide tables may scroll inside
+    # their own box, and images shrink to the screen.
+    context, page, overflow, wide_images = _at_phone_width(browser, report_dir / "report.html")
     context.close()
     assert overflow <= 1, f"the page is {overflow}px wider than a phone screen"
     assert wide_images == 0
@@ -215,13 +222,8 @@ def russian_report_dir(chromium_executable: Path, tmp_path_factory: pytest.TempP
 
 def test_russian_report_reads_at_a_phone_width(browser, russian_report_dir, page_screenshot):
     # the Russian report at 390 px: Russian headings and headline table, no sideways scrolling
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.goto((russian_report_dir / "report.html").as_uri(), wait_until="load")
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    wide_images = page.evaluate(
-        "() => Array.from(document.images).filter(i => i.getBoundingClientRect().right > "
-        "window.innerWidth + 1).length"
+    context, page, overflow, wide_images = _at_phone_width(
+        browser, russian_report_dir / "report.html"
     )
     lang = page.evaluate("() => document.documentElement.lang")
     text = page.inner_text("body")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import read_cdnow
 
 DATA = Path(__file__).parents[1] / "data"
 HERE = Path(__file__).parent / "data"
@@ -19,21 +20,7 @@ def cdnow() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def cdnow_transactions() -> pd.DataFrame:
-    raw = pd.read_csv(
-        DATA / "cdnow_sample.txt.gz",
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "quantity", "amount"],
-        dtype={"master_id": str, "customer_id": str, "date": str},
-    )
-    return pd.DataFrame(
-        {
-            "customer_id": raw["customer_id"],
-            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
-            "amount": raw["amount"].astype(float),
-            "is_refund": False,
-        }
-    )
+    return read_cdnow(DATA / "cdnow_sample.txt.gz")
 
 
 @pytest.fixture(scope="session")

@@ -406,12 +406,10 @@ def test_bad_settings_fail_before_any_notebook_runs(tmp_path, monkeypatch, param
     assert not (tmp_path / "out").exists()
 
 
-def test_ltv_without_any_churn_is_skipped_with_its_reason(tmp_path):
-    """Every customer buys every fortnight up to the end: no quarter loses anyone, so
-    t = 1 / churn is unbounded; the section says so instead of failing the whole report."""
+def _steady_client(folder):
+    """transactions.csv of twenty customers who each buy every fortnight from 2024-01-01 to the
+    end of 2025 (customer c always spends 500 + c)."""
     import pandas as pd
-
-    from loyalty_lib.report import compute
 
     days = pd.date_range("2024-01-01", "2025-12-31", freq="14D")
     tx = pd.DataFrame(
@@ -421,7 +419,16 @@ def test_ltv_without_any_churn_is_skipped_with_its_reason(tmp_path):
             for i, d in enumerate(days)
         ]
     )
-    tx.to_csv(tmp_path / "transactions.csv", index=False)
+    tx.to_csv(folder / "transactions.csv", index=False)
+
+
+def test_ltv_without_any_churn_is_skipped_with_its_reason(tmp_path):
+    """Every customer buys every fortnight up to the end: no quarter loses anyone, so
+    t = 1 / churn is unbounded; the section says so instead of failing the whole report."""
+
+    from loyalty_lib.report import compute
+
+    _steady_client(tmp_path)
     case = report.open_case("Steady", data_dir=tmp_path, transactions="transactions.csv")
     value = compute._section(case, "ltv")
     assert isinstance(value, report.Skipped) and "churn 0" in value.reason
@@ -436,19 +443,10 @@ def test_clv_of_customers_who_never_drop_out_is_finite_with_plain_notes(tmp_path
     hand: one purchase per 14 days is 365.25 / 14 / 12 ≈ 2.17 purchases a month at each
     customer's own average value, discounted 1 % a month over 12 months."""
     import numpy as np
-    import pandas as pd
 
     from loyalty_lib.report import compute
 
-    days = pd.date_range("2024-01-01", "2025-12-31", freq="14D")
-    tx = pd.DataFrame(
-        [
-            {"customer_id": f"C{c}", "date": d.date(), "amount": 500.0 + c, "order_id": f"{c}-{i}"}
-            for c in range(20)
-            for i, d in enumerate(days)
-        ]
-    )
-    tx.to_csv(tmp_path / "transactions.csv", index=False)
+    _steady_client(tmp_path)
     case = report.open_case("Steady", data_dir=tmp_path, transactions="transactions.csv", lang="en")
     value = compute._section(case, "clv")
     rec = value["record"]

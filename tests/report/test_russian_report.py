@@ -330,9 +330,9 @@ def test_summary_json_has_the_same_keys_and_numbers_in_both_languages(ru, en):
         assert got[key] == base[key], key
     # the model choice's reason is a sentence in the report's language; every other string of
     # the CLV record is a code (model key, period, interval method)
-    assert {
-        k: v for k, v in got["clv"].items() if isinstance(v, str) and k != "model_reason"
-    } == {k: v for k, v in base["clv"].items() if isinstance(v, str) and k != "model_reason"}
+    assert {k: v for k, v in got["clv"].items() if isinstance(v, str) and k != "model_reason"} == {
+        k: v for k, v in base["clv"].items() if isinstance(v, str) and k != "model_reason"
+    }
     assert got["clv"]["model_reason"].startswith("Выбрана ")
     assert base["clv"]["model_reason"].startswith("Use ")
     assert len(got["recommendations"]) == len(base["recommendations"])
